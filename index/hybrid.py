@@ -1,0 +1,32 @@
+"""Fusion of ranked lists from several retrievers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.types import ScoredIds
+
+
+def reciprocal_rank_fusion(rankings: Sequence[ScoredIds], weights: Sequence[float], k: int = 60) -> ScoredIds:
+    """Weighted reciprocal-rank fusion: score(d) = sum_i w_i / (k + rank_i(d)), ranks from 1.
+
+    Cormack, Clarke and Buettcher, "Reciprocal rank fusion outperforms Condorcet and
+    individual rank learning methods", SIGIR 2009. Only ranks are used, so BM25 and cosine
+    scores need no calibration against each other. Ties are broken by chunk id.
+    """
+    if len(rankings) != len(weights):
+        raise ValueError("one weight per ranking is needed")
+    if k < 1:
+        raise ValueError("the RRF constant k must be at least 1")
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, chunk_id in enumerate(ranking.ids.tolist(), start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank)
+    if not fused:
+        return ScoredIds()
+    ordered = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    ids = np.array([chunk_id for chunk_id, _ in ordered], dtype=np.int64)
+    scores = np.array([score for _, score in ordered], dtype=np.float64)
+    return ScoredIds(ids, scores)

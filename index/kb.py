@@ -1,0 +1,296 @@
+"""The knowledge base: one directory holding the store and the indexes derived from it.
+
+Layout of the directory (all plain, inspectable files):
+    kb.sqlite            documents, chunks, embedding cache (source of truth)
+    dense-<model>.faiss  FAISS index of chunk vectors, keyed by chunk id
+    lexical/             BM25 index (numpy arrays + JSON)
+    cache/               jieba's dictionary cache
+
+The FAISS and BM25 indexes are checked against the store when the base opens and
+brought up to date from it, so an ingest killed at any point leaves a base that opens,
+searches, and is completed by the next ingest.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from api.settings import Settings
+from index.dense import FaissRetriever
+from index.embed import CachedEmbedder, SentenceTransformerEmbedder
+from index.hybrid import reciprocal_rank_fusion
+from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
+from index.store import Store
+from index.types import (
+    DocumentRecord,
+    Embedder,
+    FileResult,
+    FileStatus,
+    Filters,
+    Hit,
+    IngestReport,
+    ScoredIds,
+    SearchMode,
+)
+from ingest.chunking import chunk_document
+from ingest.parsers import check_file, parse_file
+from ingest.types import ParseError
+
+log = logging.getLogger(__name__)
+
+MAX_K = 1000
+
+
+class IngestListener:
+    """Receives progress while ingesting; the CLI turns it into progress bars. Methods are no-ops here."""
+
+    def files_found(self, total: int) -> None:
+        """The number of files about to be read."""
+
+    def file_started(self, path: Path) -> None:
+        """A file is being parsed and indexed."""
+
+    def encoded(self, count: int) -> None:
+        """`count` more passages went through the embedding model."""
+
+    def file_done(self, result: FileResult) -> None:
+        """A file is finished, whatever its status."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class KnowledgeBase:
+    """Search and maintain the documents in `settings.kb_dir`.
+
+    `search` is the one entry point the CLI, the API and the evaluation all use.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.dir = settings.kb_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.dir / "kb.sqlite")
+        inner = embedder or SentenceTransformerEmbedder(
+            settings.model_path(), settings.embedding_device, settings.embedding_batch_size
+        )
+        self.embedder = CachedEmbedder(inner, self.store)
+        self.tokenizer = ChineseTokenizer(user_dict=settings.user_dict, cache_dir=self.dir / "cache")
+        self.dense = self._load_dense()
+        self.lexical = self._load_lexical()
+        self.sync()
+
+    # -- opening -----------------------------------------------------------------------
+
+    def _load_dense(self) -> FaissRetriever:
+        try:
+            return FaissRetriever.load(self.dir, self.embedder)
+        except ValueError as error:
+            log.info("%s; a new dense index will be built from the store", error)
+            return FaissRetriever(self.embedder)
+
+    def _load_lexical(self) -> BM25Retriever:
+        folder = self.dir / "lexical"
+        recover_folder(folder)
+        try:
+            return BM25Retriever.load(folder, self.tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
+        except ValueError as error:
+            log.info("%s; the BM25 index will be rebuilt from the store", error)
+            return BM25Retriever(self.tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
+
+    def sync(self) -> dict[str, int]:
+        """Bring the derived indexes in line with the store; returns how many ids were fixed per index.
+
+        Missing chunks are added (their vectors come from the embedding cache), chunks no
+        longer in the store are removed. Nothing happens when all agree.
+        """
+        truth = self.store.chunk_ids()
+        fixed = {}
+        for name, retriever in (("dense", self.dense), ("bm25", self.lexical)):
+            present = retriever.ids()
+            stale = np.setdiff1d(present, truth)
+            missing = np.setdiff1d(truth, present)
+            if len(stale):
+                retriever.remove(stale)
+            if len(missing):
+                log.info("adding %d chunks missing from the %s index", len(missing), name)
+                retriever.add(missing, self.store.chunk_texts(missing.tolist()))
+            fixed[name] = int(len(stale) + len(missing))
+        if any(fixed.values()):
+            self.save()
+        return fixed
+
+    def save(self) -> None:
+        """Write the derived indexes (each replaced atomically)."""
+        self.dense.save(self.dir)
+        self.lexical.save(self.dir / "lexical")
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingestion ---------------------------------------------------------------------
+
+    def discover(self, paths: Iterable[Path]) -> list[Path]:
+        """Files to ingest: named files as given, folders walked recursively minus ignored names."""
+        found: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                for file in sorted(path.rglob("*")):
+                    relative = file.relative_to(path).parts
+                    if file.is_file() and not any(self._ignored(part) for part in relative):
+                        found.append(file)
+            else:
+                found.append(path)
+        return list(dict.fromkeys(found))
+
+    def _ignored(self, name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for pattern in self.settings.ignore)
+
+    def ingest(self, paths: Iterable[Path], listener: IngestListener | None = None) -> IngestReport:
+        """Add new files, re-index changed ones, skip unchanged ones; every file gets a result."""
+        listener = listener or IngestListener()
+        started, encoded_before = time.perf_counter(), self.embedder.encoded
+        files = self.discover(paths)
+        listener.files_found(len(files))
+        results: list[FileResult] = []
+        unsaved = 0
+        try:
+            for path in files:
+                listener.file_started(path)
+                result = self._ingest_file(path, listener)
+                results.append(result)
+                listener.file_done(result)
+                if result.status in (FileStatus.added, FileStatus.updated):
+                    unsaved += 1
+                if unsaved >= self.settings.index_save_every:
+                    self.save()
+                    unsaved = 0
+        finally:
+            if unsaved:
+                self.save()
+        return IngestReport(tuple(results), self.embedder.encoded - encoded_before, time.perf_counter() - started)
+
+    def _ingest_file(self, path: Path, listener: IngestListener) -> FileResult:
+        shown = str(path)
+        max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+        try:
+            check_file(path, max_bytes)
+            source = str(path.resolve())
+            file_hash = file_sha256(path)
+            size = path.stat().st_size
+        except ParseError as error:
+            return FileResult(shown, FileStatus.failed, message=str(error))
+        except OSError as error:
+            return FileResult(shown, FileStatus.failed, message=f"{path.name}: cannot read the file ({error})")
+        known_hash = self.store.file_hash_of(source)
+        if known_hash == file_hash:
+            return FileResult(shown, FileStatus.unchanged)
+        try:
+            doc = parse_file(path, max_bytes)
+        except ParseError as error:
+            return FileResult(shown, FileStatus.failed, message=str(error))
+        doc = replace(doc, source=source)  # stored under its resolved path
+        other = self.store.source_of(doc.id)
+        if other is not None and other != source:
+            return FileResult(shown, FileStatus.duplicate, doc.id, doc.title, message=f"same text as {other}")
+        chunks = chunk_document(
+            doc,
+            max_chars=self.settings.chunk_max_chars,
+            min_chars=self.settings.chunk_min_chars,
+            overlap_chars=self.settings.chunk_overlap_chars,
+        )
+        if not chunks:
+            return FileResult(shown, FileStatus.failed, message="no text to index")
+        texts = [chunk.text for chunk in chunks]
+        vectors = self.embedder.encode_documents(texts, listener.encoded)  # fills the cache before the commit
+        new_ids, old_ids = self.store.replace_document(doc, chunks, file_hash, size)
+        for retriever in (self.dense, self.lexical):
+            retriever.remove(old_ids)
+        self.dense.add_vectors(new_ids, vectors)
+        self.lexical.add(new_ids, texts)
+        status = FileStatus.updated if known_hash is not None else FileStatus.added
+        return FileResult(shown, status, doc.id, doc.title, len(chunks))
+
+    def remove(self, ref: str) -> DocumentRecord:
+        """Delete a document (id, id prefix or source path) from the store and both indexes."""
+        doc_id = self.store.resolve_document(ref)
+        record = next(r for r in self.store.documents() if r.id == doc_id)
+        removed = self.store.delete_document(doc_id)
+        self.dense.remove(removed)
+        self.lexical.remove(removed)
+        self.save()
+        return record
+
+    # -- reading -----------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.store.documents()
+
+    def stats(self) -> dict[str, int | str]:
+        counts: dict[str, int | str] = dict(self.store.counts())
+        counts["dense_vectors"] = len(self.dense)
+        counts["bm25_passages"] = len(self.lexical)
+        counts["model"] = self.embedder.model_id
+        return counts
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: SearchMode | str = SearchMode.hybrid,
+        filters: Filters | None = None,
+    ) -> list[Hit]:
+        """Rank chunks for `query`: BM25, dense, or both fused by reciprocal rank (the default)."""
+        query = query.strip() if isinstance(query, str) else ""
+        if not query:
+            raise ValueError("the query is empty")
+        if not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
+        try:
+            mode = SearchMode(mode)
+        except ValueError:
+            raise ValueError(f"unknown search mode {mode!r}; use one of {[m.value for m in SearchMode]}") from None
+        allowed = self.store.allowed_ids(filters) if filters and not filters.is_empty() else None
+        ranked = self._rank(query, k, mode, allowed)
+        return self._hits(ranked, mode, k)
+
+    def _rank(self, query: str, k: int, mode: SearchMode, allowed: np.ndarray | None) -> ScoredIds:
+        if mode is SearchMode.bm25:
+            return self.lexical.search(query, k, allowed)
+        if mode is SearchMode.dense:
+            return self.dense.search(query, k, allowed)
+        depth = max(k, self.settings.fusion_depth)
+        return reciprocal_rank_fusion(
+            [self.lexical.search(query, depth, allowed), self.dense.search(query, depth, allowed)],
+            [self.settings.rrf_weight_bm25, self.settings.rrf_weight_dense],
+            self.settings.rrf_k,
+        )
+
+    def _hits(self, ranked: ScoredIds, mode: SearchMode, k: int) -> list[Hit]:
+        ids = ranked.ids[:k].tolist()
+        found = self.store.chunks(ids)
+        hits = []
+        for chunk_id, score in zip(ids, ranked.scores[:k].tolist()):
+            if chunk_id in found:  # a chunk removed since the index was read is skipped
+                chunk, citation = found[chunk_id]
+                hits.append(Hit(chunk, citation, float(score), len(hits) + 1, mode))
+        return hits

@@ -1,0 +1,239 @@
+"""Lexical retrieval: BM25 over jieba tokens.
+
+Scoring uses bm25s (Lù 2024, "BM25S: Orders of magnitude faster lexical search via eager
+sparse scoring"): it precomputes BM25 term weights into a sparse matrix, so a query is a
+few sparse row sums, which keeps lexical search in the low milliseconds at 60k passages,
+exposes k1/b and the BM25 variants for tuning, and saves to plain .npy/.json files.
+bm25s cannot add or remove single documents, so this retriever keeps each passage's
+token ids and rebuilds the matrix (seconds at 60k passages) when the set changes.
+SQLite FTS5 was the alternative; its bm25() has fixed k1/b and is slower on long OR
+queries, which the tuning and latency targets of later issues rule out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import unicodedata
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+
+import bm25s
+import jieba
+import numpy as np
+
+from index.types import ScoredIds
+
+log = logging.getLogger(__name__)
+
+TERM_FREQUENCY = 100_000  # high enough that jieba keeps a user term whole
+FORMAT_VERSION = 1
+
+
+def _read_word_list(text: str) -> list[tuple[str, int]]:
+    """Lines of `term [frequency]`; '#' starts a comment."""
+    words = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else TERM_FREQUENCY
+        words.append((parts[0], freq))
+    return words
+
+
+def shipped_terms() -> list[tuple[str, int]]:
+    return _read_word_list(resources.files("index").joinpath("policy_terms.txt").read_text("utf-8"))
+
+
+def shipped_stopwords() -> frozenset[str]:
+    text = resources.files("index").joinpath("stopwords.txt").read_text("utf-8")
+    return frozenset(word for word, _ in _read_word_list(text))
+
+
+def _is_noise(token: str) -> bool:
+    """Whitespace, punctuation and symbols carry no meaning for BM25."""
+    return all(unicodedata.category(ch)[0] in "PZSC" for ch in token)
+
+
+class ChineseTokenizer:
+    """jieba search-mode segmentation with policy terms kept whole and stop-words removed.
+
+    `version` fingerprints everything that changes the output, so an index built with a
+    different dictionary is detected and re-tokenised.
+    """
+
+    def __init__(
+        self,
+        extra_terms: Iterable[str] = (),
+        user_dict: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self._jieba = jieba.Tokenizer()
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            self._jieba.tmp_dir = str(cache_dir)
+        terms = shipped_terms()
+        if user_dict is not None:
+            if not user_dict.is_file():
+                raise ValueError(f"jieba user dictionary not found: {user_dict}")
+            terms += _read_word_list(user_dict.read_text("utf-8"))
+        terms += [(term, TERM_FREQUENCY) for term in extra_terms]
+        self.terms = tuple(sorted(set(terms)))
+        self.stopwords = shipped_stopwords()
+        self._jieba.initialize()
+        for term, freq in self.terms:
+            self._jieba.add_word(term, freq)
+        digest = hashlib.sha256(
+            json.dumps([jieba.__version__, self.terms, sorted(self.stopwords)], ensure_ascii=False).encode()
+        )
+        self.version = digest.hexdigest()[:16]
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens = []
+        for token in self._jieba.cut_for_search(unicodedata.normalize("NFKC", text).lower()):
+            token = token.strip()
+            if token and token not in self.stopwords and not _is_noise(token):
+                tokens.append(token)
+        return tokens
+
+
+class BM25Retriever:
+    """BM25 over the chunks' tokens, keyed by chunk id.
+
+    Saved state (one folder): ids.npy, token_ids.npy + offsets.npy (each chunk's tokens as
+    ids into vocab.json), params.json, and bm25s' own files under bm25/.
+    """
+
+    def __init__(self, tokenizer: ChineseTokenizer, k1: float = 1.2, b: float = 0.75) -> None:
+        self.tokenizer = tokenizer
+        self.k1, self.b = k1, b
+        self._vocab: dict[str, int] = {}
+        self._docs: dict[int, np.ndarray] = {}  # chunk id -> token ids
+        self._model: bm25s.BM25 | None = None
+        self._model_ids = np.empty(0, dtype=np.int64)
+
+    # -- changes ---------------------------------------------------------------------
+
+    def add(self, ids: np.ndarray, texts: Sequence[str]) -> None:
+        if len(ids) != len(texts):
+            raise ValueError("ids and texts differ in length")
+        for chunk_id, text in zip(ids.tolist(), texts):
+            tokens = self.tokenizer.tokenize(text)
+            self._docs[int(chunk_id)] = np.array(
+                [self._vocab.setdefault(t, len(self._vocab)) for t in tokens], dtype=np.int32
+            )
+        self._model = None
+
+    def remove(self, ids: np.ndarray) -> None:
+        for chunk_id in ids.tolist():
+            self._docs.pop(int(chunk_id), None)
+        self._model = None
+
+    def ids(self) -> np.ndarray:
+        return np.fromiter(self._docs.keys(), dtype=np.int64, count=len(self._docs))
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    # -- search ----------------------------------------------------------------------
+
+    def _ensure_model(self) -> bm25s.BM25:
+        """The bm25s matrix for the current passages, rebuilt after any change."""
+        if self._model is not None:
+            return self._model
+        ids = np.sort(self.ids())
+        id_to_token = {i: t for t, i in self._vocab.items()}
+        corpus = [[id_to_token[int(t)] for t in self._docs[int(c)]] for c in ids]
+        model = bm25s.BM25(k1=self.k1, b=self.b)
+        if corpus:
+            model.index(corpus, show_progress=False)
+        self._model, self._model_ids = model, ids
+        return model
+
+    def query_tokens(self, query: str) -> list[str]:
+        return self.tokenizer.tokenize(query)
+
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> ScoredIds:
+        """Top-k chunk ids by BM25 score; only ids in `allowed` when given. Zero scores are dropped."""
+        model = self._ensure_model()
+        if not len(self._model_ids):
+            return ScoredIds()
+        vocab = model.vocab_dict
+        tokens = [t for t in self.query_tokens(query) if t in vocab]
+        if not tokens:
+            return ScoredIds()
+        scores = model.get_scores(tokens)
+        if allowed is not None:
+            mask = np.isin(self._model_ids, allowed)
+            scores = np.where(mask, scores, 0.0)
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        order = candidates[np.lexsort((self._model_ids[candidates], -scores[candidates]))]
+        return ScoredIds(self._model_ids[order], scores[order].astype(np.float32))
+
+    # -- persistence -----------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write the whole index to `folder`, replacing it only once the new copy is complete."""
+        model = self._ensure_model()
+        staging = folder.with_name(folder.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        ids = self._model_ids
+        lengths = np.array([len(self._docs[int(c)]) for c in ids], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        flat = np.concatenate([self._docs[int(c)] for c in ids]) if len(ids) else np.empty(0, np.int32)
+        np.save(staging / "ids.npy", ids)
+        np.save(staging / "offsets.npy", offsets)
+        np.save(staging / "token_ids.npy", flat.astype(np.int32))
+        (staging / "vocab.json").write_text(json.dumps(self._vocab, ensure_ascii=False), "utf-8")
+        params = {"format": FORMAT_VERSION, "k1": self.k1, "b": self.b, "tokenizer": self.tokenizer.version}
+        (staging / "params.json").write_text(json.dumps(params), "utf-8")
+        if len(ids):
+            model.save(str(staging / "bm25"), show_progress=False)
+        _swap_folder(staging, folder)
+
+    @classmethod
+    def load(cls, folder: Path, tokenizer: ChineseTokenizer, k1: float, b: float) -> BM25Retriever:
+        """Load a saved index; raises ValueError when it is missing or was built differently."""
+        params_file = folder / "params.json"
+        if not params_file.is_file():
+            raise ValueError(f"no BM25 index in {folder}")
+        params = json.loads(params_file.read_text("utf-8"))
+        wanted = {"format": FORMAT_VERSION, "k1": k1, "b": b, "tokenizer": tokenizer.version}
+        if params != wanted:
+            raise ValueError(f"BM25 index in {folder} was built with {params}, settings ask for {wanted}")
+        retriever = cls(tokenizer, k1, b)
+        retriever._vocab = json.loads((folder / "vocab.json").read_text("utf-8"))
+        ids = np.load(folder / "ids.npy")
+        offsets = np.load(folder / "offsets.npy")
+        flat = np.load(folder / "token_ids.npy")
+        retriever._docs = {int(c): flat[offsets[i] : offsets[i + 1]] for i, c in enumerate(ids)}
+        if len(ids):
+            retriever._model = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+            retriever._model_ids = ids
+        return retriever
+
+
+def _swap_folder(staging: Path, folder: Path) -> None:
+    """Replace `folder` by `staging` so that a crash leaves one complete copy on disk."""
+    old = folder.with_name(folder.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_folder(folder: Path) -> None:
+    """After a crash during `_swap_folder`, put back the last complete copy."""
+    old = folder.with_name(folder.name + ".old")
+    if not folder.exists() and old.exists():
+        old.rename(folder)
+    shutil.rmtree(folder.with_name(folder.name + ".new"), ignore_errors=True)

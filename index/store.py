@@ -1,0 +1,278 @@
+"""SQLite: the source of truth for documents, chunks and cached embeddings.
+
+The FAISS and BM25 indexes are derived from this file and can always be rebuilt from it.
+One transaction per document, WAL mode so readers are never blocked by an ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from index.types import Citation, DocumentRecord, Filters
+from ingest.types import SECTION_SEPARATOR, Chunk, Document, Page
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    pages TEXT NOT NULL,          -- JSON [[number, start, end], ...]
+    file_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    section TEXT NOT NULL,        -- section path joined with ' > ', for prefix filters
+    section_path TEXT NOT NULL,   -- JSON list, the exact path
+    page INTEGER,
+    meta TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS embeddings (
+    model TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,         -- float32, little-endian
+    PRIMARY KEY (model, text_hash)
+) WITHOUT ROWID;
+"""
+
+_CHUNK_COLUMNS = (
+    "c.id, c.doc_id, c.text, c.start, c.end, c.section_path, c.page, c.meta, d.title, d.source, d.kind"
+)
+
+
+class Store:
+    """Documents, chunks and the embedding cache in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            self._db.executescript(SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+            if row is None:
+                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise ValueError(f"{path} has schema {row[0]}, this policykb reads schema {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- documents ---------------------------------------------------------------------
+
+    def file_hash_of(self, source: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT file_hash FROM documents WHERE source=?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def source_of(self, doc_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT source FROM documents WHERE id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def replace_document(
+        self, doc: Document, chunks: Sequence[Chunk], file_hash: str, size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Store `doc` and its chunks in one transaction, replacing what was stored for its source.
+
+        Returns (new chunk ids, removed chunk ids) so the derived indexes can follow.
+        """
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        pages = json.dumps([[p.number, p.start, p.end] for p in doc.pages])
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                removed = [
+                    row[0]
+                    for row in self._db.execute(
+                        "SELECT c.id FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.source=? OR d.id=?",
+                        (doc.source, doc.id),
+                    )
+                ]
+                self._db.execute("DELETE FROM documents WHERE source=? OR id=?", (doc.source, doc.id))
+                self._db.execute(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                    (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, file_hash, size, now),
+                )
+                added = []
+                for ord_, chunk in enumerate(chunks):
+                    cursor = self._db.execute(
+                        "INSERT INTO chunks (doc_id, ord, text, start, end, section, section_path, page, meta)"
+                        " VALUES (?,?,?,?,?,?,?,?,?)",
+                        (
+                            doc.id,
+                            ord_,
+                            chunk.text,
+                            chunk.start,
+                            chunk.end,
+                            chunk.section,
+                            json.dumps(list(chunk.section_path), ensure_ascii=False),
+                            chunk.page,
+                            json.dumps(chunk.meta, ensure_ascii=False),
+                        ),
+                    )
+                    added.append(cursor.lastrowid)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return np.array(added, dtype=np.int64), np.array(removed, dtype=np.int64)
+
+    def delete_document(self, doc_id: str) -> np.ndarray:
+        """Delete a document and its chunks; returns the removed chunk ids."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                removed = [r[0] for r in self._db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+                self._db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return np.array(removed, dtype=np.int64)
+
+    def resolve_document(self, ref: str) -> str:
+        """A document id from an id, a unique id prefix, or a source path; ValueError otherwise."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM documents WHERE id LIKE ? || '%' OR source=? OR source=?",
+                (ref, ref, str(Path(ref).resolve())),
+            ).fetchall()
+        ids = sorted({r[0] for r in rows})
+        if not ids:
+            raise ValueError(f"no document matches {ref!r} (use an id from `policykb docs` or a source path)")
+        if len(ids) > 1:
+            raise ValueError(f"{ref!r} matches {len(ids)} documents; give more of the id")
+        return ids[0]
+
+    def documents(self) -> list[DocumentRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.id, d.title, d.source, d.kind, COUNT(c.id), LENGTH(d.text), d.file_hash, d.ingested_at"
+                " FROM documents d LEFT JOIN chunks c ON c.doc_id=d.id GROUP BY d.id ORDER BY d.source"
+            ).fetchall()
+        return [DocumentRecord(*row) for row in rows]
+
+    def document(self, doc_id: str) -> Document:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, title, source, kind, text, pages FROM documents WHERE id=?", (doc_id,)
+            ).fetchone()
+        if row is None:
+            raise ValueError(f"no document with id {doc_id!r}")
+        pages = tuple(Page(*p) for p in json.loads(row[5]))
+        return Document(id=row[0], title=row[1], source=row[2], kind=row[3], text=row[4], pages=pages)
+
+    # -- chunks ------------------------------------------------------------------------
+
+    def chunk_ids(self) -> np.ndarray:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM chunks ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def chunk_texts(self, ids: Sequence[int]) -> list[str]:
+        found = self.chunks(ids)
+        return [found[i][0].text for i in ids]
+
+    def chunks(self, ids: Iterable[int]) -> dict[int, tuple[Chunk, Citation]]:
+        """Chunks with their citations, by id (ids not in the store are left out)."""
+        ids = [int(i) for i in ids]
+        out: dict[int, tuple[Chunk, Citation]] = {}
+        with self._lock:
+            for begin in range(0, len(ids), 500):
+                batch = ids[begin : begin + 500]
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(
+                    f"SELECT {_CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.id=c.doc_id"
+                    f" WHERE c.id IN ({marks})",
+                    batch,
+                ).fetchall()
+                for row in rows:
+                    chunk_id, doc_id, text, start, end, path_json, page, meta, title, source, kind = row
+                    path = tuple(json.loads(path_json))
+                    chunk = Chunk(doc_id, text, start, end, path, page, chunk_id, json.loads(meta))
+                    out[chunk_id] = (chunk, Citation(doc_id, title, source, kind, path, page, start, end))
+        return out
+
+    def allowed_ids(self, filters: Filters) -> np.ndarray:
+        """Chunk ids that pass `filters`."""
+        clauses, params = [], []
+        if filters.doc_ids:
+            clauses.append("(" + " OR ".join("c.doc_id LIKE ? || '%'" for _ in filters.doc_ids) + ")")
+            params += list(filters.doc_ids)
+        if filters.kinds:
+            clauses.append(f"d.kind IN ({','.join('?' * len(filters.kinds))})")
+            params += list(filters.kinds)
+        if filters.section_prefix:
+            prefix = SECTION_SEPARATOR.join(p.strip() for p in filters.section_prefix.split(">"))
+            clauses.append("substr(c.section, 1, ?) = ?")
+            params += [len(prefix), prefix]
+        where = " AND ".join(clauses) or "1"
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT c.id FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE {where}", params
+            ).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    # -- embedding cache -----------------------------------------------------------------
+
+    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        with self._lock:
+            for begin in range(0, len(unique), 500):
+                batch = unique[begin : begin + 500]
+                rows = self._db.execute(
+                    f"SELECT text_hash, vector FROM embeddings WHERE model=? AND text_hash IN"
+                    f" ({','.join('?' * len(batch))})",
+                    [model, *batch],
+                ).fetchall()
+                out.update((h, np.frombuffer(blob, dtype="<f4")) for h, blob in rows)
+        return out
+
+    def cache_vectors(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        rows = [(model, h, np.asarray(v, dtype="<f4").tobytes()) for h, v in vectors.items()]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # -- statistics ----------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            docs = self._db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(text)), 0) FROM documents").fetchone()
+            chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            cached = self._db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+        return {"documents": docs[0], "characters": docs[1], "chunks": chunks, "cached_embeddings": cached}

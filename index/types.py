@@ -1,0 +1,164 @@
+"""What retrieval returns, and the small protocols its backends implement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ingest.types import SECTION_SEPARATOR, Chunk
+
+
+class SearchMode(str, Enum):
+    hybrid = "hybrid"
+    bm25 = "bm25"
+    dense = "dense"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from: enough to find it again in the source file."""
+
+    doc_id: str
+    title: str
+    source: str
+    kind: str
+    section_path: tuple[str, ...]
+    page: int | None
+    start: int
+    end: int
+
+    @property
+    def section(self) -> str:
+        return SECTION_SEPARATOR.join(self.section_path)
+
+    def label(self) -> str:
+        """`title · section · 第N页`, the form shown next to answers."""
+        parts = [self.title]
+        if self.section_path:
+            parts.append(self.section)
+        if self.page is not None:
+            parts.append(f"第{self.page}页")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked search result. `rank` starts at 1; `score` is on the scale of `mode`."""
+
+    chunk: Chunk
+    citation: Citation
+    score: float
+    rank: int
+    mode: SearchMode
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search. Empty fields do not filter.
+
+    doc_ids: documents (full id or unique prefix); kinds: parser kinds (pdf, docx, ...);
+    section_prefix: the chunk's section path must start with this (compared as text,
+    e.g. "第二章" or "第二章 组织机构 > 第八条").
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    section_prefix: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.doc_ids or self.kinds or self.section_prefix)
+
+
+@dataclass(frozen=True)
+class ScoredIds:
+    """A retriever's raw answer: chunk ids with scores, best first."""
+
+    ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    scores: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+
+
+ProgressCallback = Callable[[int], None]
+"""Called with the number of texts just encoded."""
+
+
+class Embedder(Protocol):
+    """Turns text into unit-length vectors."""
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def model_id(self) -> str: ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_documents(
+        self, texts: Sequence[str], on_progress: ProgressCallback | None = None
+    ) -> np.ndarray: ...
+
+
+class Retriever(Protocol):
+    """A derived index over the chunks in the store, keyed by chunk id."""
+
+    def add(self, ids: np.ndarray, items: Sequence) -> None: ...
+
+    def remove(self, ids: np.ndarray) -> None: ...
+
+    def search(self, query, k: int, allowed: np.ndarray | None = None) -> ScoredIds: ...
+
+    def ids(self) -> np.ndarray: ...
+
+    def save(self, folder: Path) -> None: ...
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A stored document as listed by `policykb docs` (without its text)."""
+
+    id: str
+    title: str
+    source: str
+    kind: str
+    chunks: int
+    chars: int
+    file_hash: str
+    ingested_at: str
+
+
+class FileStatus(str, Enum):
+    added = "added"
+    updated = "updated"
+    unchanged = "unchanged"
+    duplicate = "duplicate"
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What ingesting one file did; `message` explains failures and duplicates."""
+
+    path: str
+    status: FileStatus
+    doc_id: str = ""
+    title: str = ""
+    chunks: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    results: tuple[FileResult, ...]
+    encoded: int
+    seconds: float
+
+    def count(self, status: FileStatus) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(r.chunks for r in self.results if r.status in (FileStatus.added, FileStatus.updated))

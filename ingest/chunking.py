@@ -1,0 +1,670 @@
+"""Cut a Document into Chunks along its own structure: articles, numbered outlines, headings.
+
+The pipeline has three small steps:
+
+1. classify lines: each non-blank line is content or a heading with a rank (`Level`);
+2. build units: a unit is one heading plus the content up to the next heading, tagged with
+   the section path (the stack of open headings) -- a whole article 第X条 is one unit;
+3. pack: tiny units merge with neighbours under the same heading, and every group of units
+   is cut into windows of whole sentences no longer than `max_chars`, with a small overlap.
+
+Heading ranks, outermost first (a lower rank is an outer heading):
+
+    markup headings (Markdown ``#``, DOCX/HTML levels 1..6)    ranks 1..6
+    plain headings (short standalone lines in news/plain text) Level.PLAIN
+    第X编 < 第X章 < 第X节 < 第X条                              Level.PART .. Level.ARTICLE
+    一、 < （一） < 1. < （1） < ①                               Level.OUTLINE_1 .. OUTLINE_5
+
+A heading closes every open heading of the same or a deeper rank, then opens itself.
+Inside an article the outline numbering （一） 1. … is article content, not a new section.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+from ingest.types import Chunk, Document
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Level", "chunk_document", "classify_heading", "split_sentences"]
+
+
+class Level(IntEnum):
+    """Ranks of the textual heading kinds; markup headings use their own level 1..6 as rank."""
+
+    PLAIN = 7  # a short standalone line in news / plain text
+    PART = 8  # 第X编
+    CHAPTER = 9  # 第X章
+    SECTION = 10  # 第X节
+    ARTICLE = 11  # 第X条, 第X条之一
+    OUTLINE_1 = 12  # 一、
+    OUTLINE_2 = 13  # （一） (一)
+    OUTLINE_3 = 14  # 1. 1． 1、
+    OUTLINE_4 = 15  # （1） (1)
+    OUTLINE_5 = 16  # ① … ⑳
+
+
+MARKUP_LEVELS = range(1, 7)
+
+# Longest line that still reads as a title (e.g. "一、总体要求"); longer ones are sentences.
+TITLE_MAX_CHARS = 30
+# Longest 第X编/章/节 line taken as a heading; a longer one is a sentence citing it.
+STRUCTURE_TITLE_MAX_CHARS = 40
+# A sentence-like outline heading "（一）坚持问题导向。各单位……" keeps at most this many
+# characters after its label as the section path entry.
+ENTRY_MAX_CHARS = 20
+# Short standalone lines up to this length may be plain headings (news subheadings).
+PLAIN_HEADING_MAX_CHARS = 30
+# A run of more short lines than this (a list of names, a poem) is content, not a heading.
+PLAIN_HEADING_MAX_LINES = 2
+
+# --- heading patterns ----------------------------------------------------------------------
+
+_CN_DIGITS = "[一二三四五六七八九十百千零〇两]"
+_NUMBER = rf"(?:{_CN_DIGITS}+|[0-9０-９]+)"
+# "第三章规定的…" or "第八条第二款" start a sentence that only cites a unit; not a heading.
+_NOT_A_LABEL = r"(?!\s*[款项]|规定|的|中|所|至|和|或|及|[、，,])"
+
+STRUCTURE_PATTERNS: dict[Level, re.Pattern[str]] = {
+    Level.PART: re.compile(rf"^第\s*{_NUMBER}\s*编{_NOT_A_LABEL}"),
+    Level.CHAPTER: re.compile(rf"^第\s*{_NUMBER}\s*章{_NOT_A_LABEL}"),
+    Level.SECTION: re.compile(rf"^第\s*{_NUMBER}\s*节{_NOT_A_LABEL}"),
+    Level.ARTICLE: re.compile(rf"^第\s*{_NUMBER}\s*条(?:\s*之\s*{_NUMBER})?{_NOT_A_LABEL}"),
+}
+OUTLINE_PATTERNS: dict[Level, re.Pattern[str]] = {
+    Level.OUTLINE_1: re.compile(rf"^{_CN_DIGITS}+\s*[、．]"),
+    Level.OUTLINE_2: re.compile(rf"^[（(]\s*{_CN_DIGITS}+\s*[）)]"),
+    Level.OUTLINE_3: re.compile(r"^[0-9０-９]{1,3}\s*[.．、](?![0-9０-９])"),
+    Level.OUTLINE_4: re.compile(r"^[（(]\s*[0-9０-９]{1,3}\s*[）)]"),
+    Level.OUTLINE_5: re.compile(r"^[\u2460-\u2473]"),  # ① … ⑳
+}
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+
+# Where a heading's title part ends when the line goes on as a sentence.
+_TITLE_END = re.compile(r"[。：:，,；;！？!?]")
+# Lines that are never plain headings: bylines, sources, dates, captions in brackets,
+# Markdown list / quote / table / code lines.
+_NOT_PLAIN_HEADING = re.compile(
+    r"^[■□●○◆◇▲△★☆▶►※]|记者|通讯员|来源\s*[:：]|编辑\s*[:：]|责编|作者\s*[:：]"
+    r"|^[（(\[【].*[）)\]】]$|^[-*+>|`]|^\d{4}\s*[-/.年]\s*\d{1,2}"
+)
+_CLOSERS = "”’」』）)】\"'"
+# A line ending with one of these (before closing quotes) is a sentence, not a heading.
+_SENTENCE_FINAL = "。！？；，、.!?;,…．"
+
+# --- sentence boundaries -------------------------------------------------------------------
+
+# A split point follows 。！？； (or ASCII/full-width variants), plus any closing quotes right
+# after them. ASCII . ! ? ; only count when not followed by a letter or digit (URLs, 1.5);
+# . and ． not after a digit (outline numbers "1．").
+SENTENCE_END = re.compile(
+    r"(?:[。！？；]|(?<![0-9０-９])．|(?<![0-9０-９])\.(?![0-9A-Za-z])|[!?;](?![0-9A-Za-z]))+"
+    r"[”’」』）)】\"']*"
+)
+# Where an over-long sentence may be cut.
+CLAUSE_END = re.compile(r"[，、,]")
+_LINE = re.compile(r"[^\n\r\f\v\u2028\u2029\x85]+")
+
+# Strength of the boundary after a piece of text; windows prefer to end at strong ones.
+NO_BREAK = -1  # inside a heading line group: never end a chunk right after a heading
+CLAUSE = 0  # inside an over-long sentence (the documented cut)
+SENTENCE = 1
+LINE = 2
+UNIT = 3
+
+
+@dataclass(frozen=True)
+class HeadingMatch:
+    """What a line says about structure: its rank, the path entry, and whether it is a bare title.
+
+    `title` is False when the line also carries content (an article, a sentence-like outline item).
+    """
+
+    rank: int
+    entry: str
+    title: bool
+
+
+@dataclass
+class _Unit:
+    """One heading (or the preamble) and the text that follows it, up to the next heading."""
+
+    path: tuple[str, ...]
+    lines: list[tuple[int, int]]
+    article: bool = False
+    heading_only: bool = True  # only a bare heading, and the next unit is its subsection
+    empty_heading: bool = False  # only a bare heading, and no subsection follows (a list of titles)
+    title_lines: int = 0  # how many leading lines are a bare heading (never end a chunk there)
+    size: int = 0  # characters from the first line's start to the last line's end
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A sentence (or a clause of an over-long one): text[start:end], inside unit `unit`."""
+
+    start: int
+    end: int
+    unit: int
+    brk: int
+
+
+# --- small text helpers ----------------------------------------------------------------------
+
+
+def collapse_whitespace(text: str) -> str:
+    """Trim and turn every whitespace run into a single space."""
+    return " ".join(text.split())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end] without its leading and trailing whitespace, as a span."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def iter_lines(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the non-blank lines of `text`, with surrounding whitespace excluded."""
+    for match in _LINE.finditer(text):
+        start, end = _trim(text, *match.span())
+        if start < end:
+            yield start, end
+
+
+def _clean_entry(raw: str) -> str:
+    """A section path entry: whitespace collapsed, Markdown marks (# ** __) stripped."""
+    collapsed = collapse_whitespace(raw)
+    return collapsed.lstrip("#").strip("*_ ") or collapsed
+
+
+def _ends_like_sentence(line: str) -> bool:
+    body = line.rstrip(_CLOSERS + " \t")
+    return not body or body[-1] in _SENTENCE_FINAL
+
+
+def _entry_for(line: str, label_end: int) -> tuple[str, bool]:
+    """(entry, is_title) of a numbered heading line whose label is line[:label_end].
+
+    A short line without punctuation after the label is a title and is its own entry
+    ("一、总体要求"); otherwise the entry is the label plus the words up to the first
+    punctuation, at most ENTRY_MAX_CHARS of them ("（一）坚持问题导向").
+    """
+    stop = _TITLE_END.search(line, label_end)
+    if stop is None and len(line) <= TITLE_MAX_CHARS:
+        return collapse_whitespace(line), True
+    words = label_end
+    while words < len(line) and line[words].isspace():
+        words += 1
+    cut = min(stop.start() if stop else len(line), words + ENTRY_MAX_CHARS)
+    return collapse_whitespace(line[:cut]), False
+
+
+def classify_heading(line: str) -> HeadingMatch | None:
+    """The heading a stripped line starts with (第X章, 第X条, 一、, （一）, …), or None for content.
+
+    Markdown ``#`` lines get their number of hashes as rank. Plain headings need context
+    and are found by `find_plain_headings`.
+    """
+    markdown = MARKDOWN_HEADING.match(line)
+    if markdown:
+        inner = markdown.group(2).strip()
+        if inner and STRUCTURE_PATTERNS[Level.ARTICLE].match(inner) is None:
+            return HeadingMatch(len(markdown.group(1)), _clean_entry(inner), True)
+        line = inner  # an article marked up as a heading is still an article
+    for level, pattern in STRUCTURE_PATTERNS.items():
+        match = pattern.match(line)
+        if match is None:
+            continue
+        if level is Level.ARTICLE:
+            # The article text stays content; the path entry is only its label "第八条".
+            return HeadingMatch(level, re.sub(r"\s+", "", match.group(0)), False)
+        if len(line) > STRUCTURE_TITLE_MAX_CHARS or _ends_like_sentence(line):
+            return None  # a sentence that happens to start with 第X章
+        return HeadingMatch(level, collapse_whitespace(line), True)
+    for level, pattern in OUTLINE_PATTERNS.items():
+        match = pattern.match(line)
+        if match is not None:
+            entry, title = _entry_for(line, match.end())
+            return HeadingMatch(level, entry, title)
+    return None
+
+
+def _is_plain_candidate(line: str) -> bool:
+    return (
+        len(line) <= PLAIN_HEADING_MAX_CHARS
+        and not _ends_like_sentence(line)
+        and _NOT_PLAIN_HEADING.search(line) is None
+        and sum(ch.isalnum() for ch in line) >= 2
+    )
+
+
+def find_plain_headings(
+    text: str, lines: Sequence[tuple[int, int]], classified: dict[int, HeadingMatch]
+) -> list[list[int]]:
+    """Runs of line indices that form plain headings in news / plain text.
+
+    A short standalone line (<= PLAIN_HEADING_MAX_CHARS, not ending like a sentence) is a heading
+    when a paragraph follows it. Up to two such lines in a row form one heading, joined by a
+    space: a kicker and its title ("边实践边探索:" + "耕好“试验田”,探出“衡阳路”"). A lone line
+    ending with a colon introduces what follows ("现将有关事项通知如下：") and is not a heading.
+    Bylines and datelines are skipped when looking for the following paragraph.
+    """
+    is_meta = [
+        index not in classified and _NOT_PLAIN_HEADING.search(text[start:end]) is not None
+        for index, (start, end) in enumerate(lines)
+    ]
+    # text_after[i]: some line after line i is not a byline/dateline
+    text_after = [False] * len(lines)
+    for index in range(len(lines) - 2, -1, -1):
+        text_after[index] = text_after[index + 1] or not is_meta[index + 1]
+
+    def ends_with_colon(index: int) -> bool:
+        return text[slice(*lines[index])].rstrip(_CLOSERS).endswith((":", "："))
+
+    runs: list[list[int]] = []
+    run: list[int] = []
+    for index, (start, end) in enumerate(lines):
+        candidate = index not in classified and _is_plain_candidate(text[start:end])
+        # A line ending with a colon may open a run (a kicker) but never continues one.
+        if candidate and not (run and ends_with_colon(index)):
+            run.append(index)
+            continue
+        # The run is followed by this line. A byline between a title and its text is
+        # skipped: the title counts as followed by text when a real paragraph comes later.
+        if is_meta[index] and not text_after[index]:
+            run = []
+        if run and len(run) <= PLAIN_HEADING_MAX_LINES and not ends_with_colon(run[-1]):
+            runs.append(run)
+        run = [index] if candidate else []
+    return runs
+
+
+def _markup_lines(doc: Document, lines: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Line index -> (heading index, level) for lines overlapping a parser-supplied heading span."""
+    found: dict[int, tuple[int, int]] = {}
+    headings = sorted(doc.headings, key=lambda heading: heading.start)
+    h = 0
+    for index, (start, end) in enumerate(lines):
+        while h < len(headings) and headings[h].end <= start:
+            h += 1
+        if h < len(headings) and headings[h].start < end:
+            level = min(max(headings[h].level, MARKUP_LEVELS.start), MARKUP_LEVELS.stop - 1)
+            found[index] = (h, level)
+    return found
+
+
+def _looks_like_law(text: str, lines: Sequence[tuple[int, int]]) -> bool:
+    pattern = STRUCTURE_PATTERNS[Level.ARTICLE]
+    hits = 0
+    for start, end in lines:
+        if pattern.match(text[start:end]):
+            hits += 1
+            if hits >= 2:
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class _HeadingItem:
+    """A heading spanning lines[first..last] (a plain-heading run or a multi-line markup span)."""
+
+    match: HeadingMatch
+    last: int
+
+
+def classify_lines(
+    doc: Document, lines: Sequence[tuple[int, int]], plain_headings: bool
+) -> dict[int, _HeadingItem]:
+    """First line index -> heading item, for every heading of the document."""
+    text = doc.text
+    classified: dict[int, HeadingMatch] = {}
+    for index, (start, end) in enumerate(lines):
+        match = classify_heading(text[start:end])
+        if match is not None:
+            classified[index] = match
+    items = {index: _HeadingItem(match, index) for index, match in classified.items()}
+
+    # Parser-supplied heading spans win over the textual patterns, except for articles.
+    # A span over several lines ("第一章" / "总则") becomes one heading.
+    open_span: tuple[int, int] | None = None  # (heading index, first line) of the last markup heading
+    for index, (heading, level) in sorted(_markup_lines(doc, lines).items()):
+        textual = classified.get(index)
+        if textual is not None and textual.rank == Level.ARTICLE:
+            open_span = None
+            continue
+        entry = _clean_entry(text[slice(*lines[index])])
+        if open_span is not None and open_span[0] == heading and items[open_span[1]].last == index - 1:
+            first = open_span[1]
+            joined = HeadingMatch(level, f"{items[first].match.entry} {entry}", True)
+            items[first] = _HeadingItem(joined, index)
+            items.pop(index, None)
+        else:
+            items[index] = _HeadingItem(HeadingMatch(level, entry, True), index)
+            open_span = (heading, index)
+        classified[index] = items[open_span[1]].match
+
+    if plain_headings:
+        for run in find_plain_headings(text, lines, classified):
+            entry = " ".join(_clean_entry(text[slice(*lines[i])]) for i in run)
+            items[run[0]] = _HeadingItem(HeadingMatch(Level.PLAIN, entry, True), run[-1])
+    return items
+
+
+# --- units -----------------------------------------------------------------------------------
+
+
+def build_units(lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem]) -> list[_Unit]:
+    """Split the lines into units, each tagged with its section path.
+
+    A heading closes every open heading of the same or a deeper rank. While an article is
+    open, outline and plain headings are its content.
+    """
+    units: list[_Unit] = []
+    stack: list[tuple[int, str]] = []  # (rank, entry) of the open headings
+    current: _Unit | None = None
+    index = 0
+    while index < len(lines):
+        item = items.get(index)
+        in_article = bool(stack) and stack[-1][0] == Level.ARTICLE
+        if (
+            item is not None
+            and in_article
+            and (item.match.rank > Level.ARTICLE or item.match.rank == Level.PLAIN)
+        ):
+            item = None  # numbering inside an article is article content
+        if item is None:
+            if current is None:  # text before the first heading: the preamble
+                current = _Unit(path=(), lines=[])
+                units.append(current)
+            current.lines.append(lines[index])
+            current.heading_only = False
+            index += 1
+            continue
+        rank = item.match.rank
+        while stack and stack[-1][0] >= rank:
+            stack.pop()
+        stack.append((rank, item.match.entry))
+        current = _Unit(
+            path=tuple(entry for _, entry in stack),
+            lines=list(lines[index : item.last + 1]),
+            article=rank == Level.ARTICLE,
+            heading_only=item.match.title,
+            title_lines=item.last - index + 1 if item.match.title else 0,
+        )
+        units.append(current)
+        index = item.last + 1
+    for index, unit in enumerate(units):
+        unit.size = unit.lines[-1][1] - unit.lines[0][0]
+        following = units[index + 1].path if index + 1 < len(units) else None
+        if unit.heading_only and (following is None or following[: len(unit.path)] != unit.path):
+            # A heading with nothing under it reads like a short paragraph: a table of
+            # contents entry, or an item of a bare list of titles.
+            unit.heading_only, unit.empty_heading, unit.title_lines = False, True, 0
+    return units
+
+
+def _common_prefix(paths: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+    prefix = paths[0]
+    for path in paths[1:]:
+        n = 0
+        while n < min(len(prefix), len(path)) and prefix[n] == path[n]:
+            n += 1
+        prefix = prefix[:n]
+    return prefix
+
+
+def _title_depth(units: Sequence[_Unit]) -> int:
+    """1 if the first heading is a document title (alone at the outermost rank), else 0.
+
+    Tiny units then need to share more than the title to merge, so the last words of
+    "一、" never merge into "二、" just because both sit under "# 某某方案".
+    """
+    tops = [unit.path[0] for unit in units if len(unit.path) == 1]
+    roots = {unit.path[0] for unit in units if unit.path}
+    return 1 if len(roots) == 1 and len(tops) <= 1 and any(len(unit.path) > 1 for unit in units) else 0
+
+
+def _may_join(group: list[_Unit], unit: _Unit, title_depth: int) -> bool:
+    """Whether `unit` may share chunks with the units gathered in `group`.
+
+    Never across two articles; a heading joins only what follows it; otherwise the
+    two must sit under a common heading below the document title.
+    """
+    leading = all(member.heading_only or not member.path for member in group)
+    if any(member.article for member in group):
+        return False  # an article is a unit of its own; nothing joins its tail
+    if unit.article:
+        return leading  # only the headings above it (and the preamble) join an article
+    last = group[-1]
+    if unit.heading_only:
+        return leading and unit.path[: len(last.path)] == last.path
+    if unit.empty_heading and last.empty_heading:
+        return True  # consecutive bare titles (a table of contents) pack together
+    if len(last.path) <= title_depth or (leading and unit.path[: len(last.path)] == last.path):
+        return True  # the preamble (or the title's own text) joins what follows
+    return len(_common_prefix([last.path, unit.path])) > title_depth
+
+
+def group_units(units: Sequence[_Unit], min_chars: int, max_chars: int) -> list[list[int]]:
+    """Gather tiny units (< min_chars) with their neighbours; returns lists of unit indices.
+
+    A tiny group absorbs the next unit whatever its size (the windows cut it later);
+    a tiny unit joins the group before it when the two fit in max_chars together, unless
+    it is a heading or an article: those only join a tiny group before them.
+    """
+    title_depth = _title_depth(units)
+    groups: list[list[int]] = []
+    for index, unit in enumerate(units):
+        if groups:
+            group = [units[i] for i in groups[-1]]
+            size = group[-1].lines[-1][1] - group[0].lines[0][0]
+            combined = unit.lines[-1][1] - group[0].lines[0][0]
+            tiny_group = size < min_chars or all(member.heading_only for member in group)
+            tiny_unit = (
+                unit.size < min_chars and combined <= max_chars and not (unit.heading_only or unit.article)
+            )
+            if (tiny_group or tiny_unit) and _may_join(group, unit, title_depth):
+                groups[-1].append(index)
+                continue
+        groups.append([index])
+    return groups
+
+
+# --- sentences and windows -------------------------------------------------------------------
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the sentences in text[start:end], whitespace-trimmed, covering all its non-space text.
+
+    A sentence ends after 。！？； (or their ASCII / full-width variants) and any closing quotes
+    that directly follow; the end of the span also ends one. Meant for a single line.
+    """
+    end = len(text) if end is None else end
+    spans = []
+    cursor = start
+    for match in SENTENCE_END.finditer(text, start, end):
+        spans.append(_trim(text, cursor, match.end()))
+        cursor = match.end()
+    spans.append(_trim(text, cursor, end))
+    return [(s, e) for s, e in spans if s < e]
+
+
+def split_long_sentence(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Cut one sentence longer than max_chars into clauses of at most max_chars.
+
+    This is the only place a sentence is cut: after the last ，、, that fits, or, failing
+    that, hard at max_chars.
+    """
+    parts = []
+    while end - start > max_chars:
+        cut = start + max_chars
+        clause = None
+        for match in CLAUSE_END.finditer(text, start, cut):
+            clause = match.end()
+        cut = clause if clause is not None and clause > start else cut
+        piece = _trim(text, start, cut)
+        if piece[0] < piece[1]:
+            parts.append(piece)
+        start, end = _trim(text, cut, end)
+    if start < end:
+        parts.append((start, end))
+    return parts
+
+
+def _pieces_of(text: str, units: Sequence[_Unit], group: Sequence[int], max_chars: int) -> list[_Piece]:
+    """The sentences of a group of units, each tagged with the break that follows it."""
+    pieces: list[_Piece] = []
+    for index in group:
+        unit = units[index]
+        for n, (line_start, line_end) in enumerate(unit.lines):
+            sentences = split_sentences(text, line_start, line_end)
+            for s, (start, end) in enumerate(sentences):
+                parts = [(start, end)]
+                if end - start > max_chars:
+                    parts = split_long_sentence(text, start, end, max_chars)
+                for p, (part_start, part_end) in enumerate(parts):
+                    if n < unit.title_lines:
+                        brk = NO_BREAK
+                    elif p < len(parts) - 1:
+                        brk = CLAUSE
+                    elif s < len(sentences) - 1:
+                        brk = SENTENCE
+                    elif n < len(unit.lines) - 1:
+                        brk = LINE
+                    else:
+                        brk = UNIT
+                    pieces.append(_Piece(part_start, part_end, index, brk))
+    return pieces
+
+
+def _choose_cut(pieces: Sequence[_Piece], i: int, j: int, target: float) -> int:
+    """Index k (i < k <= j) so that pieces[i:k] is the next window.
+
+    Prefers the paragraph or unit end nearest to `target` (but not under half of it), then
+    the sentence end nearest to `target`, then the last clause that fits (pieces[i:j]).
+    """
+    start = pieces[i].start
+    for strongest in (LINE, SENTENCE):
+        best: tuple[float, int, int] | None = None  # (distance to target, weaker break, later k)
+        for k in range(i + 1, j + 1):
+            piece = pieces[k - 1]
+            length = piece.end - start
+            if piece.brk < strongest or (strongest == LINE and length < target / 2):
+                continue
+            candidate = (abs(length - target), -piece.brk, -k)
+            if best is None or candidate < best:
+                best = candidate
+        if best is not None:
+            return -best[2]
+    return j
+
+
+def window_pieces(pieces: Sequence[_Piece], max_chars: int, overlap_chars: int) -> list[tuple[int, int]]:
+    """Pack pieces into windows (i, k) of at most max_chars, the next starting with an overlap.
+
+    Windows aim at an even length so a unit of 420 characters gives two halves, not 400 + 20.
+    The overlap repeats the last whole sentences (<= overlap_chars) of the same unit.
+    """
+    windows: list[tuple[int, int]] = []
+    n = len(pieces)
+    i = 0
+    while i < n:
+        total = pieces[-1].end - pieces[i].start
+        if total <= max_chars:
+            windows.append((i, n))
+            break
+        count = math.ceil((total - overlap_chars) / (max_chars - overlap_chars))
+        target = min(max_chars, (total + (count - 1) * overlap_chars) / count)
+        j = i + 1  # every piece fits alone: long sentences were cut to max_chars
+        while j < n and pieces[j].end - pieces[i].start <= max_chars:
+            j += 1
+        k = _choose_cut(pieces, i, j, target)
+        windows.append((i, k))
+        if k >= n:
+            break
+        m = k
+        while (
+            m - 1 > i
+            and pieces[m - 1].unit == pieces[k].unit
+            and pieces[k - 1].end - pieces[m - 1].start <= overlap_chars
+        ):
+            m -= 1
+        while m < k and pieces[k].end - pieces[m].start > max_chars:
+            m += 1  # keep room for at least one new piece
+        i = m
+    return windows
+
+
+def _chunk_path(units: Sequence[_Unit], first: int, last: int) -> tuple[str, ...]:
+    """Common section path of units[first..last], ignoring headings that lead into the next unit."""
+    paths = []
+    for index in range(first, last + 1):
+        unit = units[index]
+        leads = index < last and (not unit.path or unit.heading_only)
+        if not leads:
+            paths.append(unit.path)
+    return _common_prefix(paths or [units[last].path])
+
+
+def _check_bounds(max_chars: int, min_chars: int, overlap_chars: int) -> None:
+    if max_chars < 2:
+        raise ValueError(f"max_chars must be at least 2, got {max_chars}")
+    if min_chars < 0 or overlap_chars < 0:
+        raise ValueError(
+            f"min_chars and overlap_chars must not be negative, got {min_chars} and {overlap_chars}"
+        )
+    if min_chars >= max_chars:
+        raise ValueError(f"min_chars ({min_chars}) must be smaller than max_chars ({max_chars})")
+    if overlap_chars >= max_chars // 2:
+        raise ValueError(f"overlap_chars ({overlap_chars}) must be less than half of max_chars ({max_chars})")
+
+
+def chunk_document(
+    doc: Document,
+    max_chars: int = 400,
+    min_chars: int = 80,
+    overlap_chars: int = 60,
+    *,
+    plain_headings: bool | None = None,
+) -> list[Chunk]:
+    """Cut `doc` into Chunks that follow its structure and never cut a sentence.
+
+    Every chunk satisfies doc.text[start:end] == text, has no surrounding whitespace and
+    is at most max_chars long; together the chunks cover all non-whitespace text. A chunk
+    never spans two articles (第X条). `plain_headings` turns on short standalone lines as
+    headings; None means on for text/markdown/html documents without articles.
+    """
+    _check_bounds(max_chars, min_chars, overlap_chars)
+    text = doc.text
+    lines = list(iter_lines(text))
+    if not lines:
+        return []
+    if plain_headings is None:
+        plain_headings = doc.kind in {"text", "markdown", "md", "html"} and not _looks_like_law(text, lines)
+    items = classify_lines(doc, lines, plain_headings)
+    units = build_units(lines, items)
+    chunks: list[Chunk] = []
+    for group in group_units(units, min_chars, max_chars):
+        pieces = _pieces_of(text, units, group, max_chars)
+        for i, k in window_pieces(pieces, max_chars, overlap_chars):
+            start, end = pieces[i].start, pieces[k - 1].end
+            chunks.append(
+                Chunk(
+                    doc_id=doc.id,
+                    text=text[start:end],
+                    start=start,
+                    end=end,
+                    section_path=_chunk_path(units, pieces[i].unit, pieces[k - 1].unit),
+                    page=doc.page_at(start),
+                )
+            )
+    log.debug("chunked %s into %d chunks from %d units", doc.id, len(chunks), len(units))
+    return chunks

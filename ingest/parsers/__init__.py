@@ -1,0 +1,95 @@
+"""File parsers: one plain function `Path -> Document` per file type, registered by suffix.
+
+`parse_file` is the entry point: it checks the file before parsing and turns every failure,
+including crashes inside the parsing libraries, into a ParseError with a message for the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.types import Document, ParseError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PARSERS", "check_file", "document_id", "parse_file"]
+
+
+def document_id(text: str) -> str:
+    """The first 16 hex digits of the SHA-256 of the UTF-8 text: same text, same id."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# The parser modules import document_id from this package, so they are imported after it.
+from ingest.parsers.docx import parse_docx
+from ingest.parsers.html import parse_html
+from ingest.parsers.pdf import parse_pdf
+from ingest.parsers.text import parse_text
+
+PARSERS: dict[str, Callable[[Path], Document]] = {
+    ".pdf": parse_pdf,
+    ".docx": parse_docx,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".txt": parse_text,
+    ".md": parse_text,
+    ".markdown": parse_text,
+}
+
+
+def check_file(path: Path, max_bytes: int | None = None) -> Callable[[Path], Document]:
+    """The parser for `path`, after the checks that need no parsing (type, existence, size).
+
+    Raises ParseError naming the file, so unsupported or oversized files are refused
+    before a byte of them is read.
+    """
+    name = path.name
+    suffix = path.suffix.lower()
+    parser = PARSERS.get(suffix)
+    if parser is None:
+        supported = ", ".join(sorted(PARSERS))
+        raise ParseError(f"{name}: unsupported file type {suffix or '(no suffix)'!r}; supported: {supported}")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ParseError(f"{name}: file not found") from None
+    except OSError as error:
+        raise ParseError(f"{name}: cannot read the file ({error.strerror or error})") from error
+    if not path.is_file():
+        raise ParseError(f"{name}: not a regular file")
+    if max_bytes is not None and size > max_bytes:
+        raise ParseError(f"{name}: file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)")
+    if size == 0:
+        raise ParseError(f"{name}: file is empty (0 bytes)")
+    return parser
+
+
+def parse_file(path: Path, max_bytes: int | None = None) -> Document:
+    """Parse one file with the parser for its suffix; every failure is a ParseError naming the file."""
+    path = Path(path)
+    name = path.name
+    parser = check_file(path, max_bytes)
+    try:
+        document = parser(path)
+    except ParseError:
+        raise
+    except OSError as error:
+        raise ParseError(f"{name}: cannot read the file ({error.strerror or error})") from error
+    except Exception as error:  # a crash inside pypdf, python-docx, lxml … means a damaged file
+        log.warning("parsing %s failed", path, exc_info=True)
+        raise ParseError(f"{name}: cannot be parsed, the file may be corrupt ({_reason(error)})") from error
+
+    if not document.text.strip():
+        raise ParseError(f"{name}: no text found in the file")
+    return document
+
+
+def _reason(error: Exception) -> str:
+    """A one-line reason for a library exception, short enough for a per-file message."""
+    detail = " ".join(str(error).split())
+    if len(detail) > 120:
+        detail = detail[:117] + "..."
+    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__

@@ -1,0 +1,153 @@
+"""Word .docx files: paragraphs and tables in document order, headings from paragraph styles."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+from docx.document import Document as WordDocument
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from ingest.parsers import document_id
+from ingest.parsers.text import join_lines
+from ingest.types import Document, ParseError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["parse_docx"]
+
+CELL_SEPARATOR = " | "
+# "Heading 2" (English Word, also how Chinese Word stores built-in styles), "标题 2" (WPS and
+# localized custom styles), "Title"/"标题" for the document title style.
+_HEADING_STYLE = re.compile(r"^(?:heading|标题|標題)\s*([1-9])$", re.IGNORECASE)
+_TITLE_STYLES = {"title", "标题", "標題"}
+MAX_LEVEL = 6  # Word has 9 heading levels; markup levels in policykb go to 6
+_MAX_STYLE_DEPTH = 10  # guards against a cycle of base styles in a damaged file
+# Compound-file signature of the old binary .doc format (and .xls/.ppt).
+_OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def parse_docx(path: Path) -> Document:
+    """Paragraphs one per line, table rows as "a | b | c" lines, headings from Heading/标题 styles."""
+    word = _open(path)
+    lines: list[str] = []
+    heading_lines: dict[int, int] = {}  # line index -> heading level
+    for block in _iter_blocks(word, word.element.body):
+        if isinstance(block, Paragraph):
+            level = _heading_level(block)
+            line = _paragraph_text(block, single_line=level is not None)
+            if not line:
+                continue
+            if level is not None:
+                heading_lines[len(lines)] = level
+            lines.append(line)
+        else:
+            lines.extend(_table_lines(block))
+
+    text, headings = join_lines(lines, heading_lines)
+    title = _core_title(word)
+    if not title and headings:
+        title = text[headings[0].start : headings[0].end].strip()
+    return Document(
+        id=document_id(text),
+        title=title or path.stem,
+        source=str(path),
+        kind="docx",
+        text=text,
+        headings=headings,
+    )
+
+
+def _open(path: Path) -> WordDocument:
+    try:
+        return docx.Document(str(path))
+    except Exception as error:  # python-docx raises zip, KeyError and XML errors for bad files
+        with path.open("rb") as handle:
+            old_format = handle.read(len(_OLE_SIGNATURE)) == _OLE_SIGNATURE
+        if old_format:
+            raise ParseError(
+                f"{path.name}: not a valid DOCX file (it is an old Word .doc file; save it as .docx)"
+            ) from error
+        raise ParseError(f"{path.name}: not a valid DOCX file ({type(error).__name__})") from error
+
+
+def _iter_blocks(word: WordDocument, container) -> Iterator[Paragraph | Table]:
+    """Paragraphs and tables of a body element in document order, including those in content controls."""
+    for child in container.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, word)
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, word)
+        elif child.tag == qn("w:sdt"):  # a content control wraps blocks of the body
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _iter_blocks(word, content)
+
+
+def _paragraph_text(paragraph: Paragraph, single_line: bool = False) -> str:
+    """A paragraph's text; soft line breaks stay unless the paragraph is a heading."""
+    text = paragraph.text.rstrip()
+    if single_line:
+        text = " ".join(text.split())
+    return text if text.strip() else ""
+
+
+def _heading_level(paragraph: Paragraph) -> int | None:
+    """1 for Title/标题, N for Heading N/标题 N (also via base styles), else None."""
+    try:
+        style = paragraph.style
+    except (KeyError, ValueError) as error:  # a style id missing from styles.xml
+        log.debug("paragraph style unreadable: %s", error)
+        return None
+    for _ in range(_MAX_STYLE_DEPTH):
+        if style is None:
+            return None
+        name = " ".join((style.name or "").split())
+        if name.lower() in _TITLE_STYLES:
+            return 1
+        match = _HEADING_STYLE.match(name)
+        if match:
+            return min(int(match.group(1)), MAX_LEVEL)
+        style = style.base_style
+    return None
+
+
+def _table_lines(table: Table) -> list[str]:
+    """One line per row: cell texts joined with " | ", a cell spanning columns given once."""
+    lines: list[str] = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            if cell is previous:  # python-docx repeats a merged cell once per grid column
+                continue
+            previous = cell
+            cells.append(_cell_text(cell))
+        if any(cells):
+            lines.append(CELL_SEPARATOR.join(cells))
+    return lines
+
+
+def _cell_text(cell) -> str:
+    """A cell's paragraphs and nested tables on one line."""
+    parts: list[str] = []
+    for block in cell.iter_inner_content():
+        if isinstance(block, Paragraph):
+            parts.append(block.text)
+        else:
+            parts.extend(_table_lines(block))
+    return " ".join(" ".join(parts).split())
+
+
+def _core_title(word: WordDocument) -> str:
+    try:
+        title = word.core_properties.title
+    except Exception as error:  # noqa: BLE001 -- damaged core.xml must not cost the document
+        log.debug("unreadable DOCX core properties: %s", error)
+        return ""
+    return " ".join((title or "").split())

@@ -1,0 +1,217 @@
+"""Plain-text and Markdown files, decoded robustly (UTF-8/16/32, GBK/GB18030 and other legacy codecs)."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from ingest.parsers import document_id
+from ingest.types import Document, Heading, ParseError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["bom_encoding", "decode_text", "first_line_title", "join_lines", "markdown_headings", "parse_text"]
+
+# Byte order marks; the UTF-32 LE mark starts with the UTF-16 LE one, so UTF-32 is tried first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# GB18030 is a byte-compatible superset of GB2312 and GBK: decoding with it never loses a
+# character that a GBK guess would have mangled (e.g. 㐀 or 𠀀, which GBK lacks).
+_GB_CODECS = {"gb2312", "gbk", "gb18030"}
+# Share of NUL bytes that must sit on one parity before bytes are read as BOM-less UTF-16.
+_UTF16_NUL_PARITY = 0.9
+# Control characters that never occur in real text (tab, newline, carriage return, form feed excepted).
+_BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_BAD_CONTROL_RATIO = 0.01
+
+# A line that is at most this long and is no sentence may serve as the document title.
+TITLE_MAX_CHARS = 60
+_SENTENCE_END = ("。", "！", "？", "!", "?", ".")
+# CommonMark ATX heading: up to 3 spaces, 1-6 '#', a space, the text, optional closing '#'s.
+_MARKDOWN_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def parse_text(path: Path) -> Document:
+    """A .txt file (kind "text") or a Markdown file (kind "markdown", with `#` headings)."""
+    text = normalize_newlines(decode_text(path.read_bytes(), path.name))
+    if path.suffix.lower() in MARKDOWN_SUFFIXES:
+        kind = "markdown"
+        headings = markdown_headings(text)
+        title = heading_text(text, headings[0]) if headings else first_line_title(text)
+    else:
+        kind = "text"
+        headings = ()
+        title = first_line_title(text)
+    return Document(
+        id=document_id(text),
+        title=title or path.stem,
+        source=str(path),
+        kind=kind,
+        text=text,
+        headings=headings,
+    )
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode the bytes of a text file, or raise ParseError if no encoding reads them cleanly.
+
+    Order: a byte order mark; BOM-less UTF-16 (NUL bytes on one parity -- checked before
+    UTF-8 because ASCII in UTF-16 is valid UTF-8 with NULs); strict UTF-8; then
+    charset-normalizer's best guess, read with GB18030 for any GB2312/GBK guess.
+    """
+    bom = bom_encoding(data)
+    if bom is not None:
+        size, encoding = bom
+        return _decode_strict(data[size:], encoding, name)
+
+    utf16 = _bomless_utf16(data)
+    if utf16 is not None:
+        return utf16
+
+    try:
+        return _checked(data.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        pass
+
+    encoding = guess_encoding(data)
+    if encoding is None:
+        raise ParseError(f"{name}: cannot detect the text encoding (the file may be binary)")
+    log.debug("%s: decoding as %s", name, encoding)
+    return _decode_strict(data, encoding, name)
+
+
+def bom_encoding(data: bytes) -> tuple[int, str] | None:
+    """(length of the byte order mark, codec) when the bytes start with one, else None."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return len(bom), encoding
+    return None
+
+
+def guess_encoding(data: bytes) -> str | None:
+    """charset-normalizer's best guess as a Python codec name, preferring GB18030 on a tie.
+
+    Short Chinese texts fit several legacy codecs equally well (big5, cp949, GB18030 …);
+    this base holds mainland Chinese documents, so a tie goes to GB18030.
+    """
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    for match in matches:
+        if _codec_name(match.encoding) in _GB_CODECS:
+            if match.chaos <= best.chaos and match.coherence >= best.coherence:
+                best = match
+            break
+    name = _codec_name(best.encoding)
+    return "gb18030" if name in _GB_CODECS else name
+
+
+def normalize_newlines(text: str) -> str:
+    """Turn CRLF and lone CR line endings into "\\n"."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def markdown_headings(text: str) -> tuple[Heading, ...]:
+    """The ATX (`#`) heading lines of Markdown text, outside fenced code blocks."""
+    headings: list[Heading] = []
+    in_fence = False
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line)
+        if _CODE_FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            match = _MARKDOWN_HEADING.match(line)
+            if match and match.group(2).strip():
+                headings.append(Heading(start, end, len(match.group(1))))
+        start = end + 1
+    return tuple(headings)
+
+
+def join_lines(lines: list[str], levels: dict[int, int]) -> tuple[str, tuple[Heading, ...]]:
+    """The lines joined with "\\n", and a Heading over each line whose index has a level."""
+    headings: list[Heading] = []
+    start = 0
+    for index, line in enumerate(lines):
+        if index in levels:
+            headings.append(Heading(start, start + len(line), levels[index]))
+        start += len(line) + 1
+    return "\n".join(lines), tuple(headings)
+
+
+def heading_text(text: str, heading: Heading) -> str:
+    """The words of a heading line, without Markdown `#` marks or emphasis."""
+    line = text[heading.start : heading.end]
+    match = _MARKDOWN_HEADING.match(line)
+    words = match.group(2) if match else line
+    return " ".join(words.strip("*_ \t\u3000").split())
+
+
+def first_line_title(text: str) -> str | None:
+    """The first non-empty line if it reads like a title: short, not a sentence, has a word in it."""
+    for line in text.split("\n"):
+        line = line.strip(" \t\u3000\ufeff")
+        if not line:
+            continue
+        if (
+            len(line) <= TITLE_MAX_CHARS
+            and not line.endswith(_SENTENCE_END)
+            and any(c.isalnum() for c in line)
+        ):
+            return line
+        return None
+    return None
+
+
+def _decode_strict(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return _checked(data.decode(encoding), name)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise ParseError(f"{name}: cannot detect the text encoding (not valid {encoding})") from error
+
+
+def _checked(text: str, name: str) -> str:
+    """The text, unless control characters show that it is really binary data."""
+    bad = len(_BAD_CONTROL.findall(text))
+    if "\x00" in text or bad > _BAD_CONTROL_RATIO * max(len(text), 1):
+        raise ParseError(f"{name}: cannot detect the text encoding (the file looks binary)")
+    return text
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 text without a byte order mark, recognised by its NUL high bytes; else None."""
+    nuls = data.count(0)
+    if nuls == 0 or len(data) % 2:
+        return None
+    odd = data[1::2].count(0)  # 'a' is 61 00 in little endian: the NUL at the odd position
+    even = nuls - odd
+    for share, encoding in ((odd, "utf-16-le"), (even, "utf-16-be")):
+        if share >= _UTF16_NUL_PARITY * nuls:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            if "\x00" in text or len(_BAD_CONTROL.findall(text)) > _BAD_CONTROL_RATIO * len(text):
+                return None
+            return text
+    return None
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding

@@ -1,0 +1,78 @@
+"""The data that flows out of ingestion: a parsed Document and the Chunks cut from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SECTION_SEPARATOR = " > "
+
+
+class ParseError(Exception):
+    """A file could not be turned into a Document; the message is shown to the user per file."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a paged source: text[start:end] of the Document came from page `number` (1-based)."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading the parser knows from the file's own markup (DOCX style, HTML/Markdown level).
+
+    text[start:end] of the Document is the heading line; level 1 is the top.
+    """
+
+    start: int
+    end: int
+    level: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed source file.
+
+    `id` is a hash of `text`, so the same content always gets the same id. `kind` is the
+    parser's name (pdf, docx, html, text). `pages` is empty for unpaged sources.
+    """
+
+    id: str
+    title: str
+    source: str
+    kind: str
+    text: str
+    pages: tuple[Page, ...] = ()
+    headings: tuple[Heading, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character `offset`, or None for unpaged documents."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return self.pages[-1].number if self.pages and offset >= self.pages[-1].end else None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A searchable passage: document.text[start:end] == text.
+
+    `id` is 0 until the store assigns one. `section_path` lists the headings above the
+    passage, outermost first, e.g. ("第二章 组织机构", "第八条").
+    """
+
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    section_path: tuple[str, ...] = ()
+    page: int | None = None
+    id: int = 0
+    meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def section(self) -> str:
+        return SECTION_SEPARATOR.join(self.section_path)

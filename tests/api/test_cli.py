@@ -1,0 +1,89 @@
+"""The policykb command line, run in-process with typer's runner and once as the installed script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.conftest import SEED, WUQING
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED, folder / SEED.name)
+    (folder / "README.md").write_text("# 说明\n\n本目录的文件说明。\n", encoding="utf-8")
+    return folder
+
+
+def invoke(kb: Path, *args: str):
+    return runner.invoke(app, ["--kb", str(kb), *args], catch_exceptions=False)
+
+
+def test_ingest_search_docs_stats_remove(tmp_path, corpus):
+    kb = tmp_path / "kb"
+    result = invoke(kb, "ingest", str(corpus))
+    assert result.exit_code == 0, result.output
+    assert "1 added" in result.output  # README.md is skipped when walking a folder
+
+    result = invoke(kb, "search", "村居建设的五清是什么", "--json", "--k", "3")
+    assert result.exit_code == 0
+    hits = json.loads(result.output)
+    assert WUQING in hits[0]["chunk"]["text"]
+    assert hits[0]["citation"]["source"].endswith(SEED.name)
+    assert hits[0]["citation"]["label"].startswith(hits[0]["citation"]["title"])
+
+    result = invoke(kb, "search", "村居建设的五清是什么", "--mode", "bm25")
+    assert result.exit_code == 0 and "1." in result.output and "班子清廉" in result.output
+
+    result = invoke(kb, "docs")
+    assert result.exit_code == 0 and "text" in result.output
+    result = invoke(kb, "stats")
+    assert result.exit_code == 0 and "chunks" in result.output
+
+    result = invoke(kb, "remove", str((corpus / SEED.name).resolve()))
+    assert result.exit_code == 0 and "Removed" in result.output
+    result = invoke(kb, "search", "五清", "--json")
+    assert json.loads(result.output) == []
+
+
+def test_failed_file_sets_exit_status_and_is_explained(tmp_path, corpus):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf")
+    (corpus / "table.xyz").write_text("?", encoding="utf-8")
+    result = invoke(tmp_path / "kb", "ingest", str(corpus))
+    assert result.exit_code == 1
+    assert "broken.pdf" in result.output and "table.xyz" in result.output
+    assert "unsupported file type '.xyz'" in result.output
+    assert "1 added" in result.output and "2 failed" in result.output
+
+
+def test_clear_errors_for_bad_input(tmp_path):
+    result = runner.invoke(app, ["--kb", str(tmp_path / "kb"), "search", "   "])
+    assert result.exit_code == 2 and "empty" in result.output
+    result = runner.invoke(app, ["--kb", str(tmp_path / "kb"), "remove", "nothing-like-this"])
+    assert result.exit_code == 2 and "no document matches" in result.output
+
+
+def test_kb_directory_comes_from_the_environment(tmp_path, corpus, monkeypatch):
+    monkeypatch.setenv("POLICYKB_KB_DIR", str(tmp_path / "from-env"))
+    result = runner.invoke(app, ["ingest", str(corpus)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert (tmp_path / "from-env" / "kb.sqlite").is_file()
+
+
+def test_installed_console_script(tmp_path):
+    script = Path(sys.executable).with_name("policykb")
+    assert script.is_file(), "pip install -e . provides the policykb command"
+    done = subprocess.run([str(script), "--kb", str(tmp_path / "kb"), "stats"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "documents" in done.stdout

@@ -1,0 +1,70 @@
+"""Shared fixtures: the real model, a tiny real corpus built in a temp dir, real knowledge bases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from api.settings import Settings  # noqa: E402
+from index.embed import SentenceTransformerEmbedder  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "corpus" / "000_5c55d41fe458c655.txt"
+WUQING = "班子清廉、村务清爽、思想清正、民风清醇、干群亲清"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real m3e-small, loaded once per session and shared by every base the tests build."""
+    return SentenceTransformerEmbedder(Settings().model_path())
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real files of every supported type plus the seed article, a corrupt PDF and an empty file."""
+    from tests import samples
+
+    folder = tmp_path_factory.mktemp("samples")
+    samples.build_sample_folder(folder)
+    shutil.copy(SEED, folder / SEED.name)
+    return folder
+
+
+@pytest.fixture
+def make_kb(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Callable:
+    """Open a fresh base under tmp_path (settings may be overridden) with the shared real model."""
+    from index.kb import KnowledgeBase
+
+    opened: list[KnowledgeBase] = []
+
+    def factory(name: str = "kb", **overrides) -> KnowledgeBase:
+        kb = KnowledgeBase(Settings(kb_dir=tmp_path / name, **overrides), embedder=embedder)
+        opened.append(kb)
+        return kb
+
+    yield factory
+    for kb in opened:
+        kb.close()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, embedder):
+    """(base, report) for a real base built once from sample_dir. Tests must not change the base."""
+    from index.kb import KnowledgeBase
+
+    kb = KnowledgeBase(Settings(kb_dir=tmp_path_factory.mktemp("built") / "kb"), embedder=embedder)
+    report = kb.ingest([sample_dir])
+    yield kb, report
+    kb.close()
+
+
+@pytest.fixture(scope="session")
+def built_kb(built):
+    return built[0]

@@ -1,0 +1,196 @@
+"""The knowledge base end to end: real files, the real model, real SQLite/FAISS/BM25."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.types import FileStatus, Filters, SearchMode
+from tests.conftest import SEED, WUQING
+
+
+def status_by_name(report) -> dict[str, FileStatus]:
+    return {Path(r.path).name: r.status for r in report.results}
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(built):
+    kb, report = built
+    failed = [r for r in report.results if r.status is FileStatus.failed]
+    assert failed, "the sample folder holds a corrupt PDF and an empty file"
+    assert all(r.message for r in failed)
+    added = [r for r in report.results if r.status is FileStatus.added]
+    assert {Path(r.path).suffix for r in added} >= {".pdf", ".docx", ".html", ".txt"}
+    assert SEED.name in {Path(r.path).name for r in added}
+    assert kb.stats()["documents"] == len(added)
+    assert kb.stats()["chunks"] == report.chunks == len(kb.dense) == len(kb.lexical)
+
+
+@pytest.mark.parametrize("mode", list(SearchMode))
+def test_wuqing_passage_comes_first_in_every_mode(built_kb, mode):
+    hits = built_kb.search("村居的五清", k=5, mode=mode)
+    assert WUQING in hits[0].chunk.text
+    assert hits[0].citation.source.endswith(SEED.name)
+    assert hits[0].rank == 1 and hits[0].mode is mode
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+
+
+def test_hit_citation_points_into_the_document(built_kb):
+    hit = built_kb.search("村居建设的五清是什么", k=1)[0]
+    doc = built_kb.store.document(hit.citation.doc_id)
+    assert doc.text[hit.citation.start : hit.citation.end] == hit.chunk.text
+    assert hit.citation.section_path == hit.chunk.section_path
+    assert hit.citation.title in hit.citation.label()
+
+
+def test_pdf_hits_carry_page_numbers(built_kb):
+    pdf_hits = built_kb.search("办法", k=20, mode="bm25", filters=Filters(kinds=("pdf",)))
+    assert pdf_hits and all(h.citation.kind == "pdf" for h in pdf_hits)
+    assert all(h.citation.page is not None and h.citation.page >= 1 for h in pdf_hits)
+    assert {h.citation.page for h in pdf_hits} >= {1, 2}
+
+
+def test_filters_by_document_and_section(built_kb):
+    seed_id = next(d.id for d in built_kb.documents() if d.source.endswith(SEED.name))
+    hits = built_kb.search("清廉建设", k=10, filters=Filters(doc_ids=(seed_id[:8],)))
+    assert hits and all(h.citation.doc_id == seed_id for h in hits)
+    section = hits[0].chunk.section_path[0]
+    narrowed = built_kb.search("清廉建设", k=10, filters=Filters(section_prefix=section))
+    assert narrowed and all(h.chunk.section.startswith(section) for h in narrowed)
+
+
+def test_bad_search_arguments_raise_clear_errors(built_kb):
+    with pytest.raises(ValueError, match="empty"):
+        built_kb.search("   ")
+    with pytest.raises(ValueError, match="k must be"):
+        built_kb.search("五清", k=0)
+    with pytest.raises(ValueError, match="unknown search mode"):
+        built_kb.search("五清", mode="fuzzy")
+
+
+def test_reingesting_an_unchanged_folder_encodes_nothing(built, sample_dir):
+    kb, first = built
+    again = kb.ingest([sample_dir])
+    assert again.encoded == 0
+    statuses = status_by_name(again)
+    for result in first.results:
+        expected = FileStatus.failed if result.status is FileStatus.failed else FileStatus.unchanged
+        assert statuses[Path(result.path).name] is expected
+
+
+def copy_seed_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed.txt")
+    (folder / "rules.md").write_text(
+        "# 会议制度\n\n第一条 每月召开一次工作例会，通报清廉单元建设进展。\n\n"
+        "第二条 例会纪要在三个工作日内印发。\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_changed_file_replaces_its_old_chunks(make_kb, tmp_path):
+    kb = make_kb()
+    folder = copy_seed_folder(tmp_path)
+    kb.ingest([folder])
+    rules_id = next(d.id for d in kb.documents() if d.source.endswith("rules.md"))
+    old_ids = set(kb.store.allowed_ids(Filters(doc_ids=(rules_id,))).tolist())
+    (folder / "rules.md").write_text(
+        "# 会议制度\n\n第一条 每季度召开一次调度会，研究解决重点难点问题。\n", encoding="utf-8"
+    )
+    report = kb.ingest([folder])
+    assert status_by_name(report) == {"seed.txt": FileStatus.unchanged, "rules.md": FileStatus.updated}
+    all_ids = set(kb.store.chunk_ids().tolist())
+    assert not old_ids & all_ids
+    assert not old_ids & set(kb.dense.ids().tolist())
+    assert not old_ids & set(kb.lexical.ids().tolist())
+    assert "调度会" in kb.search("季度调度会", k=1, mode="bm25")[0].chunk.text
+    assert not any("例会纪要" in h.chunk.text for h in kb.search("例会纪要印发", k=5, mode="bm25"))
+
+
+def test_remove_deletes_from_store_faiss_and_bm25(make_kb, tmp_path):
+    kb = make_kb()
+    kb.ingest([copy_seed_folder(tmp_path)])
+    seed_id = next(d.id for d in kb.documents() if d.source.endswith("seed.txt"))
+    seed_chunks = set(kb.store.allowed_ids(Filters(doc_ids=(seed_id,))).tolist())
+    record = kb.remove(seed_id[:10])
+    assert record.id == seed_id
+    assert [d.source.endswith("rules.md") for d in kb.documents()] == [True]
+    for ids in (kb.store.chunk_ids(), kb.dense.ids(), kb.lexical.ids()):
+        assert not seed_chunks & set(ids.tolist())
+    assert all(WUQING not in h.chunk.text for h in kb.search("五清", k=5))
+    kb.close()
+    reopened = make_kb()  # the saved indexes agree with the store too
+    assert reopened.sync() == {"dense": 0, "bm25": 0}
+    with pytest.raises(ValueError, match="no document matches"):
+        reopened.remove(seed_id)
+
+
+def test_same_text_under_another_name_is_a_duplicate(make_kb, tmp_path):
+    kb = make_kb()
+    folder = copy_seed_folder(tmp_path)
+    shutil.copy(SEED, folder / "copy-of-seed.txt")
+    statuses = status_by_name(kb.ingest([folder]))
+    assert sorted(statuses.values()) == sorted([FileStatus.added, FileStatus.added, FileStatus.duplicate])
+    assert len(kb.documents()) == 2
+
+
+def test_lost_indexes_are_rebuilt_from_the_store_without_encoding(make_kb, tmp_path):
+    kb = make_kb()
+    kb.ingest([copy_seed_folder(tmp_path)])
+    kb.close()
+    for faiss_file in (tmp_path / "kb").glob("dense-*.faiss"):
+        faiss_file.unlink()
+    shutil.rmtree(tmp_path / "kb" / "lexical")
+    reopened = make_kb()
+    assert reopened.embedder.encoded == 0
+    assert len(reopened.dense) == len(reopened.lexical) == reopened.stats()["chunks"]
+    assert WUQING in reopened.search("村居的五清", k=1)[0].chunk.text
+
+
+def test_killed_ingest_leaves_a_base_that_opens_and_is_completed(make_kb, tmp_path, sample_dir):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(6):  # distinct texts so every file is its own document
+        text = SEED.read_text(encoding="utf-8") + f"\n附记{i}：第{i}份材料。\n"
+        (folder / f"seed-{i}.txt").write_text(text, encoding="utf-8")
+    kb_dir = tmp_path / "kb"
+    env = {**os.environ, "POLICYKB_KB_DIR": str(kb_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "ingest", str(folder)],
+        env=env, cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # kill as soon as some, not all, documents are committed
+        if process.poll() is not None:
+            pytest.fail("the ingest finished before it could be interrupted")
+        try:
+            with sqlite3.connect(kb_dir / "kb.sqlite") as db:
+                if db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 1:
+                    break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    kb = make_kb()  # opens, and repairs the derived indexes from the store
+    stored = kb.stats()["documents"]
+    assert 1 <= stored < 6
+    assert len(kb.dense) == len(kb.lexical) == kb.stats()["chunks"]
+    assert kb.search("村居的五清", k=1)
+    report = kb.ingest([folder])
+    assert report.count(FileStatus.unchanged) == stored
+    assert report.count(FileStatus.added) == 6 - stored
+    sources = [d.source for d in kb.documents()]
+    assert len(sources) == len(set(sources)) == 6
+    assert np.array_equal(np.sort(kb.dense.ids()), kb.store.chunk_ids())

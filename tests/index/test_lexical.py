@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory) -> ChineseTokenizer:
+    return ChineseTokenizer(cache_dir=tmp_path_factory.mktemp("jieba"))
+
+
+def test_policy_slogans_stay_whole_and_noise_is_dropped(tokenizer):
+    tokens = tokenizer.tokenize("村居建设的“五清”是什么？三公开、五必晒！")
+    assert "五清" in tokens and "三公开" in tokens and "五必晒" in tokens
+    assert "的" not in tokens and "是" not in tokens and "什么" not in tokens
+    assert not any(t in tokens for t in ("“", "”", "？", "、", "！"))
+
+
+def test_full_width_letters_are_folded(tokenizer):
+    assert tokenizer.tokenize("ＡＢＣ") == tokenizer.tokenize("abc")
+
+
+def test_user_dictionary_changes_the_version(tmp_path, tokenizer):
+    user_dict = tmp_path / "terms.txt"
+    user_dict.write_text("# comment\n清风廉韵\n", encoding="utf-8")
+    custom = ChineseTokenizer(user_dict=user_dict, cache_dir=tmp_path)
+    assert "清风廉韵" in custom.tokenize("打造清风廉韵品牌")
+    assert custom.version != tokenizer.version
+    with pytest.raises(ValueError, match="not found"):
+        ChineseTokenizer(user_dict=tmp_path / "missing.txt")
+
+
+def test_bm25_ranks_add_remove_and_filter(tokenizer):
+    retriever = BM25Retriever(tokenizer)
+    retriever.add(
+        np.array([10, 11, 12]),
+        ["村务公开要做到三公开、五必晒。", "学校食堂监管和师德师风。", "公务用车做到六个不得。"],
+    )
+    found = retriever.search("三公开是什么", k=5)
+    assert found.ids.tolist() == [10]
+    assert retriever.search("六个不得", k=5, allowed=np.array([10, 11])).ids.tolist() == []
+    retriever.remove(np.array([10]))
+    assert retriever.search("三公开", k=5).ids.tolist() == []
+    assert sorted(retriever.ids().tolist()) == [11, 12]
+    assert retriever.search("完全无关的词语组合", k=5).ids.tolist() == []
+
+
+def test_bm25_save_and_load_round_trip(tmp_path, tokenizer):
+    retriever = BM25Retriever(tokenizer, k1=1.2, b=0.75)
+    retriever.add(np.array([1, 2]), ["医院药品集采规范。", "医保基金使用问题。"])
+    retriever.save(tmp_path / "lexical")
+    loaded = BM25Retriever.load(tmp_path / "lexical", tokenizer, 1.2, 0.75)
+    assert loaded.search("医保基金", k=2).ids.tolist() == retriever.search("医保基金", k=2).ids.tolist() == [2]
+    loaded.add(np.array([3]), ["医保基金监管。"])
+    assert sorted(loaded.search("医保基金", k=5).ids.tolist()) == [2, 3]
+    with pytest.raises(ValueError, match="built with"):
+        BM25Retriever.load(tmp_path / "lexical", tokenizer, 1.5, 0.75)
+    with pytest.raises(ValueError, match="no BM25 index"):
+        BM25Retriever.load(tmp_path / "nothing", tokenizer, 1.2, 0.75)
+
+
+def test_interrupted_swap_is_recovered(tmp_path: Path, tokenizer):
+    retriever = BM25Retriever(tokenizer)
+    retriever.add(np.array([1]), ["三资管理"])
+    folder = tmp_path / "lexical"
+    retriever.save(folder)
+    folder.rename(folder.with_name("lexical.old"))  # a crash between the two renames
+    (tmp_path / "lexical.new").mkdir()  # and a half-written copy
+    recover_folder(folder)
+    assert not (tmp_path / "lexical.new").exists()
+    assert BM25Retriever.load(folder, tokenizer, 1.2, 0.75).ids().tolist() == [1]

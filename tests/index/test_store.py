@@ -1,0 +1,86 @@
+import sqlite3
+
+import numpy as np
+import pytest
+
+from index.store import Store
+from index.types import Filters
+from ingest.types import Chunk, Document, Page
+
+
+def make_doc(doc_id: str, source: str, text: str, kind: str = "text") -> Document:
+    return Document(doc_id, title=f"标题{doc_id}", source=source, kind=kind, text=text, pages=(Page(1, 0, len(text)),))
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store(tmp_path / "kb.sqlite")
+    yield s
+    s.close()
+
+
+def test_wal_mode_and_schema(store, tmp_path):
+    mode = sqlite3.connect(tmp_path / "kb.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_replace_document_swaps_chunks_in_one_go(store):
+    doc = make_doc("aaa111", "/x/a.txt", "第一条 甲。第二条 乙。")
+    chunks = [
+        Chunk("aaa111", "第一条 甲。", 0, 6, ("第一条",), 1),
+        Chunk("aaa111", "第二条 乙。", 6, 12, ("第二条",), 1),
+    ]
+    first, removed = store.replace_document(doc, chunks, "h1", 20)
+    assert len(first) == 2 and len(removed) == 0
+    changed = make_doc("bbb222", "/x/a.txt", "第一条 丙。")
+    second, removed = store.replace_document(changed, chunks[:1], "h2", 10)
+    assert sorted(removed.tolist()) == sorted(first.tolist())
+    assert store.chunk_ids().tolist() == second.tolist()
+    assert [r.id for r in store.documents()] == ["bbb222"]
+    chunk, citation = store.chunks(second.tolist())[int(second[0])]
+    assert chunk.section_path == ("第一条",) and citation.title == "标题bbb222" and citation.page == 1
+
+
+def test_failed_transaction_leaves_store_unchanged(store):
+    doc = make_doc("aaa111", "/x/a.txt", "正文。")
+    store.replace_document(doc, [Chunk("aaa111", "正文。", 0, 3)], "h1", 9)
+    bad = [Chunk("ccc333", "正文。", 0, 3), object()]  # the second row cannot be written
+    with pytest.raises(AttributeError):
+        store.replace_document(make_doc("ccc333", "/x/a.txt", "新正文。"), bad, "h3", 12)
+    assert [r.id for r in store.documents()] == ["aaa111"]
+    assert len(store.chunk_ids()) == 1
+
+
+def test_resolve_by_prefix_or_source(store):
+    store.replace_document(make_doc("abc123", "/x/a.txt", "甲。"), [Chunk("abc123", "甲。", 0, 2)], "h", 1)
+    store.replace_document(make_doc("abd456", "/x/b.txt", "乙。"), [Chunk("abd456", "乙。", 0, 2)], "h2", 1)
+    assert store.resolve_document("abc") == "abc123"
+    assert store.resolve_document("/x/b.txt") == "abd456"
+    with pytest.raises(ValueError, match="matches 2 documents"):
+        store.resolve_document("ab")
+    with pytest.raises(ValueError, match="no document matches"):
+        store.resolve_document("zzz")
+
+
+def test_filters_by_document_kind_and_section(store):
+    a = make_doc("abc123", "/x/a.pdf", "甲乙", kind="pdf")
+    store.replace_document(
+        a,
+        [Chunk(a.id, "甲", 0, 1, ("第二章 组织机构", "第八条")), Chunk(a.id, "乙", 1, 2, ("第三章 附则",))],
+        "h",
+        1,
+    )
+    b = make_doc("def456", "/x/b.txt", "丙")
+    store.replace_document(b, [Chunk(b.id, "丙", 0, 1, ("第二章 组织机构",))], "h2", 1)
+    ids = store.chunk_ids().tolist()
+    assert store.allowed_ids(Filters(doc_ids=("abc",))).tolist() == ids[:2]
+    assert store.allowed_ids(Filters(kinds=("text",))).tolist() == ids[2:]
+    assert store.allowed_ids(Filters(section_prefix="第二章 组织机构>第八条")).tolist() == ids[:1]
+    assert store.allowed_ids(Filters(section_prefix="第二章", kinds=("pdf",))).tolist() == ids[:1]
+
+
+def test_embedding_cache_round_trip(store):
+    vector = np.arange(4, dtype=np.float32)
+    store.cache_vectors("m1", {"h1": vector})
+    assert np.array_equal(store.cached_vectors("m1", ["h1", "h2"])["h1"], vector)
+    assert store.cached_vectors("m2", ["h1"]) == {}

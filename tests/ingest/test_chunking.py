@@ -1,0 +1,436 @@
+"""The structure-aware chunker: section paths, article boundaries, sentence-safe windows."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import Level, chunk_document, classify_heading, split_sentences
+from ingest.types import Chunk, Document, Heading, Page
+
+CORPUS = Path(__file__).parents[2] / "corpus"
+SEED = CORPUS / "000_5c55d41fe458c655.txt"
+WUQING = "班子清廉、村务清爽、思想清正、民风清醇、干群亲清"
+
+ARTICLE_AT_LINE_START = re.compile(r"^第[一二三四五六七八九十百千零〇两0-9]+条", re.MULTILINE)
+SENTENCE_ENDINGS = tuple("。！？；!?;")
+CLOSING_QUOTES = "”’」』）)"
+
+
+def make_doc(text: str, kind: str = "text", **fields) -> Document:
+    return Document(id="doc", title="测试文档", source="test.txt", kind=kind, text=text, **fields)
+
+
+def check_invariants(doc: Document, chunks: list[Chunk], max_chars: int = 400) -> None:
+    """Span, order, size and coverage hold for every chunker output."""
+    assert chunks, "a document with text gives at least one chunk"
+    covered = [False] * len(doc.text)
+    for before, after in itertools.pairwise(chunks):
+        assert (before.start, before.end) <= (after.start, after.end), "chunks are in document order"
+    for chunk in chunks:
+        assert chunk.text, "no empty chunks"
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.text == chunk.text.strip(), "leading/trailing whitespace is not part of the span"
+        assert len(chunk.text) <= max_chars
+        assert chunk.doc_id == doc.id and chunk.id == 0
+        assert chunk.page == doc.page_at(chunk.start)
+        assert all(entry == " ".join(entry.split()) and entry for entry in chunk.section_path)
+        for offset in range(chunk.start, chunk.end):
+            covered[offset] = True
+    lost = "".join(ch for ch, seen in zip(doc.text, covered) if not seen and not ch.isspace())
+    assert lost == "", "all non-whitespace text is inside some chunk"
+
+
+def ends_at_sentence_or_line(doc: Document, chunk: Chunk) -> bool:
+    """The chunk ends after 。！？； (closing quotes allowed) or at the end of a line."""
+    rest = doc.text[chunk.end :]
+    at_line_end = rest == "" or rest.split("\n", 1)[0].strip() == ""
+    return at_line_end or chunk.text.rstrip(CLOSING_QUOTES).endswith(SENTENCE_ENDINGS)
+
+
+def chunk_with(chunks: list[Chunk], needle: str) -> Chunk:
+    found = [chunk for chunk in chunks if needle in chunk.text]
+    assert found, f"no chunk contains {needle!r}"
+    return found[0]
+
+
+# --- a law-like text ---------------------------------------------------------------------------
+
+LONG_ARTICLE_SENTENCES = [
+    "社区服务中心应当建立服务台账，如实记录服务对象、服务内容和服务结果。",
+    "服务台账应当至少保存三年，不得涂改、伪造或者擅自销毁。",
+    "街道办事处每季度对服务台账进行一次检查，发现问题的，应当责令限期改正。",
+    "区民政部门每年组织一次服务质量评估，评估结果向社会公开。",
+    "评估不合格的社区服务中心，应当在三个月内提交整改报告。",
+    "整改期间，社区服务中心不得新增收费服务项目。",
+    "连续两年评估不合格的，由区民政部门约谈其负责人，并通报街道办事处。",
+    "居民对服务质量有异议的，可以向街道办事处投诉，街道办事处应当在十个工作日内答复。",
+    "投诉处理情况纳入下一年度的服务质量评估。",
+    "区民政部门应当将评估结果作为安排社区服务专项资金的重要依据。",
+    "评估结果优秀的，给予通报表扬，并在下一年度资金安排中予以倾斜。",
+    "社区服务中心应当向居民公开服务时间、服务项目和联系电话。",
+    "服务项目发生变化的，应当提前七日公告。",
+    "社区服务中心的工作人员应当持证上岗，每年参加不少于二十学时的业务培训。",
+    "具体评估办法由区民政部门另行制定。",
+]
+ARTICLE_NINE = "第九条 " + "".join(LONG_ARTICLE_SENTENCES)
+
+LAW_LINES = [
+    "某市社区服务管理办法",
+    "",
+    "第一章　总则",
+    "",
+    "第一条 为了规范社区服务管理，提高社区服务质量，根据有关法律法规，结合本市实际，制定本办法。",
+    "第二条 本办法适用于本市行政区域内的社区服务活动。",
+    "第三条 市民政部门负责全市社区服务的统筹协调和监督管理。",
+    "",
+    "第二章 组织机构",
+    "",
+    "第八条 本办法所称社区服务机构，是指下列机构：",
+    "（一）街道设立的社区服务中心；",
+    "（二）社区居民委员会设立的服务站；",
+    "（三）依法登记的社会组织举办的服务机构。",
+    "第八条之一 社区服务机构应当在显著位置公示服务项目和收费标准。",
+    ARTICLE_NINE,
+    "",
+    "第三章 附则",
+    "",
+    "第十条 本办法自发布之日起施行。",
+]
+LAW = "\n".join(LAW_LINES)
+
+
+@pytest.fixture
+def law_chunks() -> tuple[Document, list[Chunk]]:
+    doc = make_doc(LAW)
+    return doc, chunk_document(doc)
+
+
+def test_law_section_paths(law_chunks):
+    doc, chunks = law_chunks
+    check_invariants(doc, chunks)
+    assert chunk_with(chunks, "第一条 为了规范").section_path == ("第一章 总则", "第一条")
+    assert chunk_with(chunks, "第三条").section_path == ("第一章 总则", "第三条")
+    assert chunk_with(chunks, "第八条 本办法所称").section_path == ("第二章 组织机构", "第八条")
+    assert chunk_with(chunks, "第八条之一").section_path == ("第二章 组织机构", "第八条之一")
+    assert chunk_with(chunks, "第十条").section_path == ("第三章 附则", "第十条")
+
+
+def test_enumerations_inside_an_article_stay_in_the_article(law_chunks):
+    _, chunks = law_chunks
+    article_eight = chunk_with(chunks, "第八条 本办法所称")
+    assert "（一）街道设立的社区服务中心；" in article_eight.text
+    assert article_eight.text.endswith("（三）依法登记的社会组织举办的服务机构。")
+    assert not any("（二）" in entry for chunk in chunks for entry in chunk.section_path)
+
+
+def test_no_chunk_crosses_an_article_boundary(law_chunks):
+    doc, chunks = law_chunks
+    for chunk in chunks:
+        labels = ARTICLE_AT_LINE_START.findall(chunk.text)
+        assert len(labels) <= 1, chunk.text
+        if labels:
+            # Only the title and 第X章 headings may come before the article label.
+            before = chunk.text[: ARTICLE_AT_LINE_START.search(chunk.text).start()]
+            for line in filter(None, (line.strip() for line in before.splitlines())):
+                heading = classify_heading(line)
+                assert line == "某市社区服务管理办法" or (heading and heading.rank == Level.CHAPTER)
+            assert labels[0] == chunk.section_path[-1].split("之")[0]
+        assert ends_at_sentence_or_line(doc, chunk), chunk.text
+
+
+def test_a_chapter_heading_travels_with_its_first_article(law_chunks):
+    _, chunks = law_chunks
+    assert chunk_with(chunks, "第二章 组织机构").text.startswith("第二章 组织机构\n\n第八条 本办法所称")
+    # The title above the first chapter is preamble text: it joins the first article too.
+    assert chunks[0].text.startswith("某市社区服务管理办法\n\n第一章　总则\n\n第一条")
+    assert chunks[0].section_path == ("第一章 总则", "第一条")
+
+
+def test_a_long_article_is_split_with_overlap_and_keeps_its_path(law_chunks):
+    _, chunks = law_chunks
+    parts = [chunk for chunk in chunks if chunk.section_path == ("第二章 组织机构", "第九条")]
+    assert len(ARTICLE_NINE) > 400
+    assert len(parts) == 2
+    first, second = parts
+    assert first.text.startswith("第九条 社区服务中心应当建立服务台账")
+    assert second.text.endswith("具体评估办法由区民政部门另行制定。")
+    # The second part starts with the last whole sentence(s) of the first, at most 60 characters.
+    overlap = first.end - second.start
+    assert 0 < overlap <= 60
+    assert first.text.endswith(second.text[:overlap])
+    assert second.text[:overlap] in LONG_ARTICLE_SENTENCES or second.text[:overlap].endswith("。")
+
+
+def test_articles_never_merge_even_when_tiny(law_chunks):
+    _, chunks = law_chunks
+    # 第二条 and 第三条 are far below min_chars (80) but stay separate chunks.
+    assert chunk_with(chunks, "第二条").text == "第二条 本办法适用于本市行政区域内的社区服务活动。"
+    assert chunk_with(chunks, "第三条").text == "第三条 市民政部门负责全市社区服务的统筹协调和监督管理。"
+
+
+def test_markup_headings_from_the_parser_are_outermost():
+    lines = ["社区服务管理办法", "第一章 总则", "第一条 为了规范社区服务管理，制定本办法。"]
+    text = "\n".join(lines)
+    title_end = len(lines[0])
+    chapter_start = title_end + 1
+    doc = make_doc(
+        text,
+        kind="docx",
+        headings=(Heading(0, title_end, 1), Heading(chapter_start, chapter_start + len(lines[1]), 2)),
+    )
+    chunks = chunk_document(doc)
+    check_invariants(doc, chunks)
+    assert [chunk.section_path for chunk in chunks] == [("社区服务管理办法", "第一章 总则", "第一条")]
+    assert chunks[0].text == text
+
+
+# --- a policy plan -----------------------------------------------------------------------------
+
+PLAN = "\n".join(
+    [
+        "某区数字政务建设实施方案",
+        "为加快数字政务建设，提升政务服务效能，结合本区实际，制定本方案。",
+        "一、总体要求",
+        "（一）坚持问题导向。聚焦群众办事堵点，逐项明确整改措施。",
+        "（二）坚持统筹推进。各部门分工协作，形成工作合力。",
+        "二、主要任务",
+        "1. 推进数据共享。" + "建立全区统一的数据共享目录，明确共享范围、共享方式和更新频率。" * 3,
+        "2. 优化办事流程。" + "全面梳理政务服务事项，压减办理环节、申请材料和办理时限。" * 3,
+    ]
+)
+
+
+def test_plan_outline_paths_and_tiny_sections_merge():
+    doc = make_doc(PLAN)
+    chunks = chunk_document(doc)
+    check_invariants(doc, chunks)
+    title = "某区数字政务建设实施方案"
+    # "一、总体要求" has no text of its own, （一） and （二） are tiny (< 80): one chunk under 一、.
+    first_part = chunk_with(chunks, "（一）坚持问题导向")
+    assert first_part.text.startswith("一、总体要求\n（一）坚持问题导向。")
+    assert "（二）坚持统筹推进。" in first_part.text
+    assert first_part.section_path == (title, "一、总体要求")
+    assert "二、主要任务" not in first_part.text, "tiny units never merge across top-level sections"
+    # A sentence-like outline item is entered by its words up to the first punctuation.
+    task_one = chunk_with(chunks, "1. 推进数据共享")
+    assert task_one.section_path == (title, "二、主要任务", "1. 推进数据共享")
+    assert task_one.text.startswith("二、主要任务\n1. 推进数据共享。")
+    assert chunk_with(chunks, "2. 优化办事流程").section_path == (title, "二、主要任务", "2. 优化办事流程")
+    # The introduction sits under the plain title heading, alone: it is 32 characters but
+    # must not merge into "一、" (a heading only joins what follows it).
+    intro = chunk_with(chunks, "为加快数字政务建设")
+    assert intro.section_path == (title,)
+    assert "一、总体要求" not in intro.text
+
+
+def test_short_paragraphs_under_one_heading_are_packed():
+    paragraphs = [
+        f"第{n}项工作已经完成，相关材料已经报送区政府办公室备案，请各单位按时查阅并抓好落实。"
+        for n in range(10)
+    ]
+    assert {len(paragraph) for paragraph in paragraphs} == {41}
+    doc = make_doc("一、工作进展\n\n" + "\n\n".join(paragraphs))
+    chunks = chunk_document(doc)
+    check_invariants(doc, chunks)
+    # 6 + 2 + 10 * 41 + 9 * 2 = 436 characters: two windows, not ten chunks.
+    assert len(chunks) == 2
+    assert all(chunk.section_path == ("一、工作进展",) for chunk in chunks)
+    assert all(ends_at_sentence_or_line(doc, chunk) for chunk in chunks)
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+MARKDOWN = """# 数据安全管理规范
+
+## 一、适用范围
+
+本规范适用于本单位各部门处理的业务数据和个人信息，包括数据的收集、存储、使用、加工、传输、提供和公开等活动。外包服务单位处理本单位数据的，参照本规范执行。
+
+## 二、管理要求
+
+### （一）分类分级
+
+各部门应当按照数据的重要程度和泄露后的影响范围，对本部门数据进行分类分级，形成数据目录，并报信息中心备案。数据目录每年更新一次。
+
+### （二）访问控制
+
+核心数据实行最小授权原则，账号权限每半年复核一次，离岗人员的账号应当在一个工作日内停用。访问核心数据的操作应当留存日志，日志保存不少于六个月。
+"""
+
+
+def test_markdown_headings_give_the_path():
+    doc = make_doc(MARKDOWN, kind="markdown")
+    chunks = chunk_document(doc)
+    check_invariants(doc, chunks)
+    assert chunk_with(chunks, "本规范适用于").section_path == ("数据安全管理规范", "一、适用范围")
+    assert chunk_with(chunks, "核心数据").section_path == (
+        "数据安全管理规范",
+        "二、管理要求",
+        "（二）访问控制",
+    )
+    # "## 二、管理要求" has no text of its own: it travels with its first subsection.
+    classification = chunk_with(chunks, "形成数据目录")
+    assert classification.text.startswith("## 二、管理要求\n\n### （一）分类分级")
+    assert classification.section_path == ("数据安全管理规范", "二、管理要求", "（一）分类分级")
+
+
+# --- the seed news article ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed() -> tuple[Document, list[Chunk]]:
+    doc = make_doc(SEED.read_text(encoding="utf-8"))
+    return doc, chunk_document(doc)
+
+
+def test_seed_invariants_and_sentences(seed):
+    doc, chunks = seed
+    check_invariants(doc, chunks)
+    assert all(ends_at_sentence_or_line(doc, chunk) for chunk in chunks)
+
+
+def test_seed_wuqing_paragraph_is_whole_under_its_subheading(seed):
+    _, chunks = seed
+    wuqing = chunk_with(chunks, "‘五清’,班子清廉")
+    assert WUQING in wuqing.text
+    assert "谈及清廉村居单元建设标准,西渡镇梅花村支书刘准颇为熟稔。" in wuqing.text
+    assert "不会干看清单: 怎么建什么样,分类别有规范" in wuqing.section_path
+
+
+def test_seed_subheadings(seed):
+    _, chunks = seed
+    paths = {chunk.section_path for chunk in chunks}
+    assert paths == {
+        ("从“立柱架梁”向精雕细琢",),  # the title; the 32-character kicker above it is too long
+        ("边实践边探索: 耕好“试验田”,探出“衡阳路”",),  # kicker + title on two lines
+        ("不会干看清单: 怎么建什么样,分类别有规范",),
+        ("树标杆衡阳范: 开的“品牌花”,结的“满意果”",),
+    }
+    # The byline is text, not a heading.
+    assert "■衡阳日报全媒体记者 易成章" in chunks[0].text
+    assert chunk_with(chunks, "早在去年,市委").section_path == ("边实践边探索: 耕好“试验田”,探出“衡阳路”",)
+
+
+def test_plain_headings_can_be_turned_off(seed):
+    doc, _ = seed
+    chunks = chunk_document(doc, plain_headings=False)
+    check_invariants(doc, chunks)
+    assert {chunk.section_path for chunk in chunks} == {()}
+
+
+# --- sentences, long sentences, pages, bounds --------------------------------------------------
+
+
+def test_split_sentences_keeps_closing_quotes_and_numbers():
+    text = "他说：“标准要细。”然后离开了！增长1.5倍；网址www.gov.cn不拆"
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == [
+        "他说：“标准要细。”",
+        "然后离开了！",
+        "增长1.5倍；",
+        "网址www.gov.cn不拆",
+    ]
+
+
+def test_classify_heading_levels_and_entries():
+    assert classify_heading("第二章　组织机构") == classify_heading("第二章 组织机构")
+    assert classify_heading("第二章 组织机构").entry == "第二章 组织机构"
+    assert classify_heading("第八条 本办法所称社区服务机构。").entry == "第八条"
+    assert classify_heading("第八条之一 本办法").entry == "第八条之一"
+    assert classify_heading("（一）坚持问题导向。各单位要聚焦问题。").entry == "（一）坚持问题导向"
+    assert classify_heading("一、总体要求").entry == "一、总体要求"
+    assert classify_heading("第三章规定的事项，按照本办法办理。") is None
+    assert classify_heading("依照本法第八条处理。") is None
+    ranks = [
+        classify_heading(line).rank
+        for line in [
+            "# 标题",
+            "第一编 总则",
+            "第一章 总则",
+            "第一节 一般规定",
+            "第一条 为了",
+            "一、总体要求",
+            "（一）原则",
+            "1. 任务",
+            "（1）细则",
+            "①事项",
+        ]
+    ]
+    assert ranks == [1, Level.PART, Level.CHAPTER, Level.SECTION, Level.ARTICLE] + [
+        Level.OUTLINE_1,
+        Level.OUTLINE_2,
+        Level.OUTLINE_3,
+        Level.OUTLINE_4,
+        Level.OUTLINE_5,
+    ]
+    assert ranks == sorted(ranks)
+
+
+def test_an_overlong_sentence_is_cut_at_commas_then_hard():
+    clause = "加强基层治理体系建设，"  # 11 characters
+    comma_sentence = clause * 40 + "全面提升服务水平。"  # 449 characters, one sentence
+    no_punctuation = "数" * 450
+    doc = make_doc(comma_sentence + "\n" + no_punctuation, kind="pdf")
+    chunks = chunk_document(doc, max_chars=100, min_chars=20, overlap_chars=30)
+    check_invariants(doc, chunks, max_chars=100)
+    for chunk in chunks:
+        # Cut after a comma, at a sentence or line end, or hard at exactly max_chars.
+        assert (
+            chunk.text.endswith(("，", "。"))
+            or ends_at_sentence_or_line(doc, chunk)
+            or len(chunk.text) == 100
+        )
+    hard = [chunk.text for chunk in chunks if set(chunk.text) == {"数"}]
+    assert [len(part) for part in hard] == [100, 100, 100, 100, 50]
+
+
+def test_page_numbers_come_from_the_page_spans():
+    page_one = "第一条 为了规范管理，制定本办法。"
+    page_two = "第二条 本办法自发布之日起施行。"
+    text = page_one + "\n" + page_two
+    doc = make_doc(
+        text, kind="pdf", pages=(Page(1, 0, len(page_one) + 1), Page(2, len(page_one) + 1, len(text)))
+    )
+    chunks = chunk_document(doc)
+    check_invariants(doc, chunks)
+    assert [(chunk.text, chunk.page) for chunk in chunks] == [(page_one, 1), (page_two, 2)]
+
+
+def test_empty_document_gives_no_chunks():
+    assert chunk_document(make_doc(" \n\u3000\n")) == []
+
+
+@pytest.mark.parametrize(
+    ("max_chars", "min_chars", "overlap_chars"),
+    [(0, 0, 0), (400, -1, 60), (400, 80, -1), (400, 400, 60), (400, 80, 200), (100, 150, 10)],
+)
+def test_inconsistent_bounds_are_rejected(max_chars, min_chars, overlap_chars):
+    with pytest.raises(ValueError):
+        chunk_document(
+            make_doc("一句话。"), max_chars=max_chars, min_chars=min_chars, overlap_chars=overlap_chars
+        )
+
+
+def test_a_heading_split_over_two_lines_by_the_parser_is_one_entry():
+    text = "第一章\n总则\n本章规定一般原则，适用于全部条文以外的事项。"
+    doc = make_doc(text, kind="docx", headings=(Heading(0, len("第一章\n总则"), 1),))
+    chunks = chunk_document(doc)
+    check_invariants(doc, chunks)
+    assert [chunk.section_path for chunk in chunks] == [("第一章 总则",)]
+
+
+@pytest.mark.parametrize(
+    ("max_chars", "min_chars", "overlap_chars"), [(50, 10, 20), (100, 0, 0), (1000, 300, 100)]
+)
+@pytest.mark.parametrize("name", ["law", "plan", "markdown", "seed"])
+def test_invariants_hold_for_other_bounds(name, max_chars, min_chars, overlap_chars):
+    text = {"law": LAW, "plan": PLAN, "markdown": MARKDOWN, "seed": SEED.read_text(encoding="utf-8")}[name]
+    doc = make_doc(text, kind="markdown" if name == "markdown" else "text")
+    chunks = chunk_document(doc, max_chars=max_chars, min_chars=min_chars, overlap_chars=overlap_chars)
+    check_invariants(doc, chunks, max_chars=max_chars)
+    for chunk in chunks:
+        assert len(ARTICLE_AT_LINE_START.findall(chunk.text)) <= 1

@@ -1,0 +1,321 @@
+"""Write real sample files (PDF, DOCX, HTML, GBK text, Markdown, broken ones) for the tests.
+
+Every text here is fictional, written for these tests in the style of Chinese policy
+documents ("示范市" is not a real city). Files are only ever written under the directory the
+caller passes, which in tests is a pytest temp dir.
+
+PDF font: reportlab's built-in CID font STSong-Light (Adobe-GB1, UniGB-UCS2-H encoding)
+needs no font file, and pypdf 7 maps it back to Unicode correctly, including characters
+outside the BMP such as 𠀀; tests/ingest/test_parsers.py checks the round trip.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import docx
+from docx.enum.style import WD_STYLE_TYPE
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+CJK_FONT = "STSong-Light"
+FONT_SIZE = 12
+LINE_HEIGHT = 20
+MARGIN = 72
+
+# --- sample content -------------------------------------------------------------------------
+
+PDF_TITLE = "示范市社区公共服务设施管理办法"
+PDF_PAGES: list[list[str]] = [
+    [
+        PDF_TITLE,
+        "第一章 总则",
+        "第一条 为了规范社区公共服务设施的建设、使用和管理，提升社区服务水平，结合本市实际，制定本办法。",
+        "第二条 本办法所称社区公共服务设施，是指为社区居民提供文化、养老、托育和便民服务的场所。",
+        "第三条 社区公共服务设施坚持政府主导、社会参与、便民利民、规范管理的原则。",
+        "第四条 市民政部门负责全市社区公共服务设施的统筹管理工作。",
+    ],
+    [
+        "第二章 管理与维护",
+        "第五条 街道办事处应当建立设施台账，每季度开展一次安全检查。",
+        "第六条 设施管理单位应当公示开放时间、服务项目和投诉电话。",
+        "第七条 任何单位和个人不得擅自改变社区公共服务设施的用途。",
+        "第八条 本办法自发布之日起施行。",
+    ],
+]
+
+DOCX_TITLE = "示范市老旧小区改造工作实施方案"
+DOCX_TABLE = [
+    ["单元", "类别", "牵头部门"],
+    ["基础设施", "必改类", "市住房城乡建设局"],
+    ["公共空间", "提升类", "市自然资源局"],
+    ["便民服务", "完善类", "市商务局"],
+]
+DOCX_BLOCKS: list[tuple] = [
+    ("heading", 0, DOCX_TITLE),
+    ("paragraph", "为改善居民居住条件，推动城市更新，制定本方案。"),
+    ("heading", 1, "一、总体要求"),
+    ("paragraph", "（一）指导思想。坚持以人民为中心，统筹推进老旧小区改造。"),
+    ("paragraph", "（二）工作目标。到2027年底，基本完成2000年以前建成的老旧小区改造任务。"),
+    ("styled", "标题 2", "改造内容分类"),
+    ("table", DOCX_TABLE),
+    ("heading", 1, "二、主要任务"),
+    ("numbered", "摸清底数，建立改造项目库。"),
+    ("numbered", "完善水电气路等基础设施。"),
+    ("paragraph", "各区应当于每年3月底前报送年度改造计划。"),
+]
+
+HTML_TITLE = "关于做好示范市城市绿地养护管理工作的通知"
+HTML_ARTICLE = f"""
+<h1>{HTML_TITLE}</h1>
+<p>各区园林绿化主管部门，各有关单位：</p>
+<p>为进一步提升城市绿地养护管理水平，改善城市人居环境，现就有关事项通知如下。</p>
+<h2>一、明确养护责任</h2>
+<p>各区应当按照属地管理原则，落实公园绿地、道路绿地和附属绿地的养护责任单位，建立养护责任清单。</p>
+<h2>二、加强日常巡查</h2>
+<p>养护单位应当每日开展绿地巡查，发现树木倒伏、病虫害等情况及时处置，并做好巡查记录。</p>
+<table>
+<tr><th>绿地类型</th><th>巡查频次</th><th>责任主体</th></tr>
+<tr><td>公园绿地</td><td>每日一次</td><td>公园管理单位</td></tr>
+<tr><td>道路绿地</td><td>每周两次</td><td>区园林绿化部门</td></tr>
+</table>
+<h2>三、强化监督考核</h2>
+<p>市园林绿化局将养护管理情况纳入年度考核，考核结果向社会公开。</p>
+"""
+# Page furniture around the article; none of it may reach a parsed Document.
+HTML_NAV = ["网站首页", "政务公开", "办事服务", "互动交流"]
+HTML_HEADER = "示范市园林绿化局门户网站"
+HTML_FOOTER = "主办单位：示范市园林绿化局 网站标识码：0000000000"
+HTML_SCRIPT = "统计脚本不应出现在正文"
+
+GBK_TITLE = "示范市生活垃圾分类工作考核细则"
+GBK_TEXT = (
+    f"{GBK_TITLE}\n"
+    "\n"
+    "第一条 为推进生活垃圾分类工作，建立科学的考核机制，制定本细则。\n"
+    "第二条 考核对象为各区人民政府和市直有关部门。\n"
+    "第三条 考核内容包括分类投放、分类收集、分类运输和分类处理四个环节。\n"
+    "第四条 考核结果分为优秀、良好、合格和不合格四个等次。\n"
+)
+
+MARKDOWN_TITLE = "示范市公共图书馆服务规范"
+MARKDOWN_TEXT = (
+    f"# {MARKDOWN_TITLE}\n"
+    "\n"
+    "## 一、开放时间\n"
+    "\n"
+    "公共图书馆每周开放时间不少于56小时，法定节假日应当正常开放。\n"
+    "\n"
+    "## 二、借阅服务\n"
+    "\n"
+    "读者凭社会保障卡或电子证照即可办理借阅，每证可借图书10册。\n"
+    "\n"
+    "### （一）逾期处理\n"
+    "\n"
+    "图书逾期未还的，暂停借阅权限，归还后自动恢复。\n"
+)
+
+
+# --- writers --------------------------------------------------------------------------------
+
+
+def pdf_bytes(pages: Sequence[Sequence[str]], title: str | None = None) -> bytes:
+    """A text PDF with one page per entry of `pages`; long lines wrap at the margin like real PDFs."""
+    _register_cjk_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    if title is not None:
+        pdf.setTitle(title)
+    width, height = A4
+    for lines in pages:
+        pdf.setFont(CJK_FONT, FONT_SIZE)
+        y = height - MARGIN
+        for line in lines:
+            for piece in _wrap(line, width - 2 * MARGIN):
+                pdf.drawString(MARGIN, y, piece)
+                y -= LINE_HEIGHT
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def write_pdf(path: Path, pages: Sequence[Sequence[str]], title: str | None = None) -> Path:
+    """Write `pdf_bytes(pages, title)` to `path`."""
+    path.write_bytes(pdf_bytes(pages, title))
+    return path
+
+
+def write_scanned_pdf(path: Path, pages: int = 2) -> Path:
+    """A PDF whose pages hold only drawn shapes (a stand-in for scanned images), no text at all."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    width, height = A4
+    for _ in range(pages):
+        pdf.setFillGray(0.85)
+        pdf.rect(MARGIN, MARGIN, width - 2 * MARGIN, height - 2 * MARGIN, fill=1)
+        pdf.setStrokeGray(0.2)
+        for row in range(30):
+            y = height - MARGIN - 20 - row * LINE_HEIGHT
+            pdf.line(MARGIN + 10, y, width - MARGIN - 10 - (row % 4) * 40, y)
+        pdf.circle(width - 150, 150, 50)  # a "seal"
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def write_encrypted_pdf(
+    path: Path,
+    user_password: str,
+    owner_password: str = "owner-secret",
+    pages: Sequence[Sequence[str]] = PDF_PAGES,
+) -> Path:
+    """A text PDF encrypted with RC4-128 (pypdf needs no extra package for RC4, unlike AES).
+
+    With an empty user password anyone can open it (only the owner rights are protected).
+    """
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(pages, title=PDF_TITLE))))
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="RC4-128")
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def write_corrupt_pdf(path: Path, kind: str = "truncated") -> Path:
+    """A broken PDF: "truncated" keeps the first half of a valid one, "garbage" is noise after a header."""
+    if kind == "truncated":
+        data = pdf_bytes(PDF_PAGES, title=PDF_TITLE)
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "garbage":
+        path.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 16 + b"\n%%EOF\n")
+    else:
+        raise ValueError(f"unknown corrupt PDF kind {kind!r}; use 'truncated' or 'garbage'")
+    return path
+
+
+def write_docx(path: Path, blocks: Sequence[tuple], title: str | None = None) -> Path:
+    """A DOCX from blocks, in order.
+
+    ("heading", level, text)   -- Word's "Title" (level 0) or "Heading N" style
+    ("styled", style, text)    -- a paragraph in a named style, created if missing (e.g. "标题 2")
+    ("paragraph", text)        -- body text
+    ("numbered", text)         -- Word auto-numbered list item ("List Number", w:numPr)
+    ("table", rows)            -- a grid; a None cell is merged into the cell on its left
+    """
+    document = docx.Document()
+    if title is not None:
+        document.core_properties.title = title
+    for block in blocks:
+        kind = block[0]
+        if kind == "heading":
+            document.add_heading(block[2], level=block[1])
+        elif kind == "styled":
+            if block[1] not in [style.name for style in document.styles]:
+                document.styles.add_style(block[1], WD_STYLE_TYPE.PARAGRAPH)
+            document.add_paragraph(block[2], style=block[1])
+        elif kind == "paragraph":
+            document.add_paragraph(block[1])
+        elif kind == "numbered":
+            document.add_paragraph(block[1], style="List Number")
+        elif kind == "table":
+            _add_table(document, block[1])
+        else:
+            raise ValueError(f"unknown DOCX block kind {kind!r}")
+    document.save(str(path))
+    return path
+
+
+def write_html(
+    path: Path,
+    title: str = HTML_TITLE,
+    article: str = HTML_ARTICLE,
+    encoding: str = "utf-8",
+    declared: str | None = None,
+) -> Path:
+    """A government-site style page: header, nav, scripts and footer around an <article>.
+
+    The bytes are in `encoding`; the <meta charset> says `declared` (default: the same).
+    """
+    nav = "".join(f'<li><a href="/s{i}">{item}</a></li>' for i, item in enumerate(HTML_NAV))
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="{declared or encoding}">
+<title>{title}_{HTML_HEADER}</title>
+<script>var tracker = "{HTML_SCRIPT}";</script>
+<style>body {{ font-family: sans-serif; }}</style>
+</head>
+<body>
+<header><div class="logo">{HTML_HEADER}</div></header>
+<nav><ul>{nav}</ul></nav>
+<article>
+{article}
+</article>
+<footer><p>{HTML_FOOTER}</p></footer>
+<script>document.write("{HTML_SCRIPT}");</script>
+</body>
+</html>
+"""
+    path.write_bytes(page.encode(encoding))
+    return path
+
+
+def write_gbk_text(path: Path, text: str = GBK_TEXT, encoding: str = "gbk", newline: str = "\r\n") -> Path:
+    """Text in a legacy Chinese encoding (GBK by default; "gb18030" for characters GBK lacks), CRLF lines."""
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
+    return path
+
+
+def build_sample_folder(folder: Path) -> dict[str, Path]:
+    """One good file of each supported type plus a corrupt PDF and an empty file, written into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = folder / "library_rules.md"
+    markdown.write_text(MARKDOWN_TEXT, encoding="utf-8")
+    empty = folder / "empty.txt"
+    empty.write_bytes(b"")
+    return {
+        "pdf": write_pdf(folder / "community_facilities.pdf", PDF_PAGES, title=PDF_TITLE),
+        "docx": write_docx(folder / "old_housing_plan.docx", DOCX_BLOCKS),
+        "html": write_html(folder / "green_space_notice.html"),
+        "gbk_text": write_gbk_text(folder / "waste_sorting_gbk.txt"),
+        "markdown": markdown,
+        "corrupt_pdf": write_corrupt_pdf(folder / "corrupt.pdf"),
+        "empty": empty,
+    }
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _register_cjk_font() -> None:
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def _wrap(line: str, max_width: float) -> list[str]:
+    """Cut a line into pieces that fit the text width, character by character (Chinese has no spaces)."""
+    pieces: list[str] = []
+    current = ""
+    for char in line:
+        if current and pdfmetrics.stringWidth(current + char, CJK_FONT, FONT_SIZE) > max_width:
+            pieces.append(current)
+            current = ""
+        current += char
+    pieces.append(current)
+    return pieces
+
+
+def _add_table(document, rows: Sequence[Sequence[str | None]]) -> None:
+    table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        anchor = 0
+        for c, value in enumerate(row):
+            if value is None:
+                table.cell(r, anchor).merge(table.cell(r, c))
+            else:
+                table.cell(r, c).text = value
+                anchor = c
