@@ -59,11 +59,10 @@ def main(
     kb: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge-base directory [default: ./data/kb]")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress messages of the library")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        handlers=[RichHandler(console=errors, show_path=False)],
-        format="%(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    handler = RichHandler(console=errors, show_path=False)
+    handler.setLevel(level)  # some libraries set their own loggers to DEBUG
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s")
     _quiet_libraries()
     try:
         settings = Settings(kb_dir=kb) if kb is not None else Settings()
@@ -251,7 +250,144 @@ def bench(
         kb.close()
     if out is not None:
         out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    console.print(benchmark.markdown(result))
+    print(benchmark.markdown(result))
+
+
+def _answer_json(answer) -> dict:
+    data = asdict(answer)
+    data["kind"] = answer.kind.value
+    data["passages"] = [_hit_json(h) for h in answer.passages]
+    for evidence, cited in zip(data["citations"], answer.citations):
+        evidence["citation"]["label"] = cited.citation.label()
+    return data
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question, in plain Chinese")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
+) -> None:
+    """Answer a question with citations, or say that the base holds no answer."""
+    from answer.ask import ask as answer_question
+
+    kb = _open(ctx)
+    try:
+        answer = answer_question(kb, question)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        kb.close()
+    if as_json:
+        print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2))
+        return
+    style = "yellow" if answer.kind.value == "none" else "green"
+    console.print(f"[{style}]{answer.text}[/{style}]  [dim]({answer.kind.value})[/dim]")
+    for number, evidence in enumerate(answer.citations, 1):
+        console.print(f"  [cyan][{number}] {evidence.citation.label()}[/cyan]")
+        console.print(Text(f"      {evidence.sentence}", style="dim"), soft_wrap=True)
+
+
+@app.command()
+def glossary(
+    ctx: typer.Context,
+    term: Annotated[str, typer.Argument(help="Show only this term")] = "",
+) -> None:
+    """Numbered slogans found in the documents (五清, 三公开 …) with their items and sources."""
+    kb = _open(ctx)
+    records = kb.glossary(term)
+    kb.close()
+    if not records:
+        console.print(f"没有找到术语“{term}”。" if term else "术语表为空。")
+        raise typer.Exit(1 if term else 0)
+    table = Table("term", "n", "items", "source")
+    for record in records:
+        items = "、".join(record.items) if record.items else "[dim](not spelled out in the source)[/dim]"
+        table.add_row(record.term, str(len(record.items) or ""), items, record.citation.label())
+    console.print(table)
+
+
+@app.command()
+def catalogue(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Option(help="Only this unit (一级单元), e.g. 清廉村居")] = "",
+) -> None:
+    """The standard catalogues as a tree: unit > category > item, with their fields."""
+    from rich.tree import Tree
+
+    kb = _open(ctx)
+    records = kb.catalogue(unit)
+    kb.close()
+    if not records:
+        console.print(f"目录中没有单元“{unit}”。" if unit else "知识库中还没有标准目录。")
+        raise typer.Exit(1 if unit else 0)
+    root = Tree("标准目录")
+    nodes: dict[tuple[str, ...], Tree] = {}
+    for record in records:
+        item = record.item
+        parent = root
+        for depth in range(1, len(item.path) + 1):
+            key = item.path[:depth]
+            if key not in nodes:
+                nodes[key] = parent.add(f"[bold]{key[-1]}[/bold]" if depth == 1 else key[-1])
+            parent = nodes[key]
+        for label, value in (("标准内容", item.standard), ("问题描述", item.problem), ("牵头部门", item.department)):
+            if value:
+                parent.add(f"[dim]{label}：{value}[/dim]")
+    console.print(root)
+
+
+eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("qa")
+def eval_qa(
+    ctx: typer.Context,
+    dataset: Annotated[Optional[Path], typer.Option(help="QA set (JSONL) [default: eval/datasets/seed_qa.jsonl]")] = None,
+    calibrate: Annotated[bool, typer.Option(help="Sweep the abstention thresholds and print the best")] = False,
+    show: Annotated[bool, typer.Option(help="List every question with its outcome")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Share of answers with all required facts and a correct citation; abstention precision/recall."""
+    from eval import qa
+
+    try:
+        items = qa.load_qa(dataset or qa.DEFAULT_DATASET)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    kb = _open(ctx)
+    try:
+        if calibrate:
+            rows = qa.calibrate(kb, items)
+            if as_json:
+                print(json.dumps(rows[:20], ensure_ascii=False, indent=2))
+                return
+            table = Table("min_similarity", "min_coverage", "handled right", "facts", "citation", "abst. P", "abst. R")
+            for row in rows[:10]:
+                table.add_row(*(f"{row[k]:.2f}" for k in ("min_similarity", "min_coverage", "handled_right",
+                                                        "facts_share", "citation_share", "abstention_precision",
+                                                        "abstention_recall")))
+            console.print(table)
+            return
+        outcomes = qa.run_qa(kb, items)
+    finally:
+        kb.close()
+    summary = qa.summarize(outcomes)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    if show:
+        for o in outcomes:
+            mark = "✓" if (o.facts_ok and o.citation_ok) or (not o.item.answerable and o.abstained) else "✗"
+            console.print(f"{mark} {o.item.id} [{o.answer.kind.value}] {o.item.question} → {o.answer.text[:80]}",
+                          soft_wrap=True)
+    table = Table("metric", "value")
+    for key, value in summary.items():
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ from index.hybrid import reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
 from index.store import Store
 from index.types import (
+    CatalogueRecord,
     DocumentRecord,
+    GlossaryRecord,
     Embedder,
     FileResult,
     FileStatus,
@@ -41,7 +43,9 @@ from index.types import (
     SearchMode,
 )
 from ingest.chunking import chunk_document
+from ingest.glossary import extract_glossary
 from ingest.parsers import check_file, parse_file
+from ingest.parsers.catalogue import catalogue_chunks
 from ingest.types import ParseError
 
 log = logging.getLogger(__name__)
@@ -88,12 +92,31 @@ class KnowledgeBase:
             settings.model_path(), settings.embedding_device, settings.embedding_batch_size
         )
         self.embedder = CachedEmbedder(inner, self.store)
-        self.tokenizer = ChineseTokenizer(user_dict=settings.user_dict, cache_dir=self.dir / "cache")
+        self.tokenizer = self._make_tokenizer()
         self.dense = self._load_dense()
         self.lexical = self._load_lexical()
         self.sync()
 
     # -- opening -----------------------------------------------------------------------
+
+    def _vocabulary(self) -> set[str]:
+        """Terms the tokenizer keeps whole beyond the shipped list: glossary terms and catalogue names."""
+        terms = {t for t in self.store.glossary_terms() if "、" not in t}  # cadences are phrases, not words
+        return terms | set(self.store.catalogue_names())
+
+    def _make_tokenizer(self) -> ChineseTokenizer:
+        return ChineseTokenizer(self._vocabulary(), self.settings.user_dict, cache_dir=self.dir / "cache")
+
+    def _refresh_vocabulary(self) -> None:
+        """Re-tokenise every chunk when ingestion brought new glossary terms or catalogue names."""
+        tokenizer = self._make_tokenizer()
+        if tokenizer.version == self.tokenizer.version:
+            return
+        log.info("the vocabulary changed; re-tokenising all chunks for BM25")
+        self.tokenizer = tokenizer
+        self.lexical = BM25Retriever(tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
+        ids = self.store.chunk_ids()
+        self.lexical.add(ids, self.store.chunk_texts(ids.tolist()))
 
     def _load_dense(self) -> FaissRetriever:
         try:
@@ -185,7 +208,8 @@ class KnowledgeBase:
                     self.save()
                     unsaved = 0
         finally:
-            if unsaved:
+            if any(r.status in (FileStatus.added, FileStatus.updated) for r in results):
+                self._refresh_vocabulary()
                 self.save()
         return IngestReport(tuple(results), self.embedder.encoded - encoded_before, time.perf_counter() - started)
 
@@ -212,23 +236,27 @@ class KnowledgeBase:
         other = self.store.source_of(doc.id)
         if other is not None and other != source:
             return FileResult(shown, FileStatus.duplicate, doc.id, doc.title, message=f"same text as {other}")
-        chunks = chunk_document(
-            doc,
-            max_chars=self.settings.chunk_max_chars,
-            min_chars=self.settings.chunk_min_chars,
-            overlap_chars=self.settings.chunk_overlap_chars,
-        )
+        if doc.items:
+            chunks = catalogue_chunks(doc)
+        else:
+            chunks = chunk_document(
+                doc,
+                max_chars=self.settings.chunk_max_chars,
+                min_chars=self.settings.chunk_min_chars,
+                overlap_chars=self.settings.chunk_overlap_chars,
+            )
         if not chunks:
             return FileResult(shown, FileStatus.failed, message="no text to index")
         texts = [chunk.text for chunk in chunks]
         vectors = self.embedder.encode_documents(texts, listener.encoded)  # fills the cache before the commit
-        new_ids, old_ids = self.store.replace_document(doc, chunks, file_hash, size)
+        glossary = extract_glossary(doc.text)
+        new_ids, old_ids = self.store.replace_document(doc, chunks, file_hash, size, glossary)
         for retriever in (self.dense, self.lexical):
             retriever.remove(old_ids)
         self.dense.add_vectors(new_ids, vectors)
         self.lexical.add(new_ids, texts)
         status = FileStatus.updated if known_hash is not None else FileStatus.added
-        return FileResult(shown, status, doc.id, doc.title, len(chunks))
+        return FileResult(shown, status, doc.id, doc.title, len(chunks), "; ".join(doc.warnings))
 
     def remove(self, ref: str) -> DocumentRecord:
         """Delete a document (id, id prefix or source path) from the store and both indexes."""
@@ -237,6 +265,7 @@ class KnowledgeBase:
         removed = self.store.delete_document(doc_id)
         self.dense.remove(removed)
         self.lexical.remove(removed)
+        self._refresh_vocabulary()
         self.save()
         return record
 
@@ -244,6 +273,12 @@ class KnowledgeBase:
 
     def documents(self) -> list[DocumentRecord]:
         return self.store.documents()
+
+    def glossary(self, term: str = "") -> list[GlossaryRecord]:
+        return self.store.glossary(term)
+
+    def catalogue(self, unit: str = "") -> list[CatalogueRecord]:
+        return self.store.catalogue(unit)
 
     def stats(self) -> dict[str, int | str]:
         counts: dict[str, int | str] = dict(self.store.counts())

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.types import Citation, DocumentRecord, Filters
-from ingest.types import SECTION_SEPARATOR, Chunk, Document, Page
+from index.types import CatalogueRecord, Citation, DocumentRecord, Filters, GlossaryRecord
+from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, Page
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,31 @@ CREATE TABLE IF NOT EXISTS chunks (
     meta TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS catalogue_items (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    row INTEGER NOT NULL,
+    unit TEXT NOT NULL,
+    category TEXT NOT NULL,
+    item TEXT NOT NULL,
+    standard TEXT NOT NULL,
+    problem TEXT NOT NULL,
+    department TEXT NOT NULL,
+    extra TEXT NOT NULL           -- JSON [[header, value], ...]
+);
+CREATE INDEX IF NOT EXISTS catalogue_doc ON catalogue_items(doc_id);
+CREATE TABLE IF NOT EXISTS glossary (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    term TEXT NOT NULL,
+    items TEXT NOT NULL,          -- JSON list; empty when the source names the term only
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    section_path TEXT NOT NULL,   -- JSON list: the section of the chunk holding the term
+    page INTEGER
+);
+CREATE INDEX IF NOT EXISTS glossary_term ON glossary(term);
+CREATE INDEX IF NOT EXISTS glossary_doc ON glossary(doc_id);
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL,
     text_hash TEXT NOT NULL,
@@ -98,12 +123,21 @@ class Store:
         return row[0] if row else None
 
     def replace_document(
-        self, doc: Document, chunks: Sequence[Chunk], file_hash: str, size: int
+        self,
+        doc: Document,
+        chunks: Sequence[Chunk],
+        file_hash: str,
+        size: int,
+        glossary: Sequence[GlossaryEntry] = (),
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Store `doc` and its chunks in one transaction, replacing what was stored for its source.
+        """Store `doc`, its chunks, catalogue rows and glossary entries in one transaction,
+        replacing what was stored for its source.
 
-        Returns (new chunk ids, removed chunk ids) so the derived indexes can follow.
+        For a catalogue, chunk i is the chunk of doc.items[i]. Returns (new chunk ids,
+        removed chunk ids) so the derived indexes can follow.
         """
+        if doc.items and len(doc.items) != len(chunks):
+            raise ValueError(f"{doc.source}: {len(doc.items)} catalogue rows but {len(chunks)} chunks")
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         pages = json.dumps([[p.number, p.start, p.end] for p in doc.pages])
         with self._lock:
@@ -139,6 +173,21 @@ class Store:
                         ),
                     )
                     added.append(cursor.lastrowid)
+                for chunk_id, item in zip(added, doc.items):
+                    self._db.execute(
+                        "INSERT INTO catalogue_items VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (chunk_id, doc.id, item.row, item.unit, item.category, item.item, item.standard,
+                         item.problem, item.department, json.dumps(item.extra, ensure_ascii=False)),
+                    )
+                for entry in glossary:
+                    holder = _chunk_holding(chunks, entry.start)
+                    self._db.execute(
+                        "INSERT INTO glossary (doc_id, term, items, start, end, section_path, page)"
+                        " VALUES (?,?,?,?,?,?,?)",
+                        (doc.id, entry.term, json.dumps(entry.items, ensure_ascii=False), entry.start, entry.end,
+                         json.dumps(list(holder.section_path) if holder else [], ensure_ascii=False),
+                         doc.page_at(entry.start)),
+                    )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -241,6 +290,62 @@ class Store:
             ).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
+    # -- catalogue and glossary -----------------------------------------------------------
+
+    def catalogue(self, unit: str = "") -> list[CatalogueRecord]:
+        """Catalogue rows in source order, optionally of one unit (一级单元)."""
+        query = (
+            "SELECT ci.chunk_id, ci.row, ci.unit, ci.category, ci.item, ci.standard, ci.problem, ci.department,"
+            " ci.extra, c.start, c.end, c.section_path, d.id, d.title, d.source, d.kind"
+            " FROM catalogue_items ci JOIN chunks c ON c.id=ci.chunk_id JOIN documents d ON d.id=ci.doc_id"
+        )
+        params: list = []
+        if unit:
+            query += " WHERE ci.unit=?"
+            params.append(unit)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY d.source, ci.row", params).fetchall()
+        records = []
+        for (chunk_id, row, unit_, category, item, standard, problem, department, extra,
+             start, end, path_json, doc_id, title, source, kind) in rows:
+            entry = CatalogueItem(unit_, category, item, standard, problem, department, row, start, end,
+                                  tuple(tuple(pair) for pair in json.loads(extra)))
+            path = tuple(json.loads(path_json))
+            records.append(CatalogueRecord(entry, chunk_id, Citation(doc_id, title, source, kind, path, None,
+                                                                     start, end)))
+        return records
+
+    def glossary(self, term: str = "") -> list[GlossaryRecord]:
+        """Glossary entries (of one term when given), entries with items first, then by source."""
+        query = (
+            "SELECT g.term, g.items, g.start, g.end, g.section_path, g.page, d.id, d.title, d.source, d.kind"
+            " FROM glossary g JOIN documents d ON d.id=g.doc_id"
+        )
+        params: list = []
+        if term:
+            query += " WHERE g.term=?"
+            params.append(term)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY g.term, g.items='[]', d.source, g.start", params).fetchall()
+        return [
+            GlossaryRecord(term_, tuple(json.loads(items)),
+                           Citation(doc_id, title, source, kind, tuple(json.loads(path)), page, start, end))
+            for term_, items, start, end, path, page, doc_id, title, source, kind in rows
+        ]
+
+    def glossary_terms(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT DISTINCT term FROM glossary ORDER BY term")]
+
+    def catalogue_names(self) -> list[str]:
+        """Every unit, category and item name of the stored catalogues."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT unit FROM catalogue_items UNION SELECT category FROM catalogue_items"
+                " UNION SELECT item FROM catalogue_items"
+            ).fetchall()
+        return sorted(r[0] for r in rows if r[0])
+
     # -- embedding cache -----------------------------------------------------------------
 
     def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
@@ -275,4 +380,14 @@ class Store:
             docs = self._db.execute("SELECT COUNT(*), COALESCE(SUM(LENGTH(text)), 0) FROM documents").fetchone()
             chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
             cached = self._db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
-        return {"documents": docs[0], "characters": docs[1], "chunks": chunks, "cached_embeddings": cached}
+            terms = self._db.execute("SELECT COUNT(DISTINCT term) FROM glossary").fetchone()[0]
+            items = self._db.execute("SELECT COUNT(*) FROM catalogue_items").fetchone()[0]
+        return {
+            "documents": docs[0], "characters": docs[1], "chunks": chunks, "cached_embeddings": cached,
+            "glossary_terms": terms, "catalogue_items": items,
+        }
+
+
+def _chunk_holding(chunks: Sequence[Chunk], offset: int) -> Chunk | None:
+    """The first chunk whose span contains `offset` (chunks may overlap)."""
+    return next((c for c in chunks if c.start <= offset < c.end), None)

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.types import SECTION_SEPARATOR, Chunk
+from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk
 
 
 class SearchMode(str, Enum):
@@ -162,3 +162,22 @@ class IngestReport:
     @property
     def chunks(self) -> int:
         return sum(r.chunks for r in self.results if r.status in (FileStatus.added, FileStatus.updated))
+
+
+@dataclass(frozen=True)
+class GlossaryRecord:
+    """A stored glossary entry: a numbered term, its items (empty when the source does not
+    spell them out), and where it was found."""
+
+    term: str
+    items: tuple[str, ...]
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class CatalogueRecord:
+    """A stored catalogue row with the chunk that makes it searchable."""
+
+    item: CatalogueItem
+    chunk_id: int
+    citation: Citation

@@ -33,11 +33,40 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class CatalogueItem:
+    """One row of a standard catalogue: unit (一级单元) > category (二级大类) > item (三级项目).
+
+    Fields the source leaves empty stay empty strings. `row` is the 1-based row number in the
+    source (the header is row 1 in CSV/XLSX; the position in the list for JSON/YAML); `extra`
+    keeps columns that map to none of the named fields. text[start:end] of the catalogue's
+    Document is the item's rendered block.
+    """
+
+    unit: str
+    category: str
+    item: str
+    standard: str = ""
+    problem: str = ""
+    department: str = ""
+    row: int = 0
+    start: int = 0
+    end: int = 0
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The non-empty levels, e.g. ("清廉村居", "村务清爽", "三公开")."""
+        return tuple(level for level in (self.unit, self.category, self.item) if level)
+
+
+@dataclass(frozen=True)
 class Document:
     """A parsed source file.
 
     `id` is a hash of `text`, so the same content always gets the same id. `kind` is the
-    parser's name (pdf, docx, html, text). `pages` is empty for unpaged sources.
+    parser's name (pdf, docx, html, text, catalogue). `pages` is empty for unpaged sources.
+    `items` holds the rows of a catalogue; `warnings` are problems that did not stop the
+    file (e.g. catalogue rows skipped for missing fields), shown in the ingest report.
     """
 
     id: str
@@ -47,6 +76,8 @@ class Document:
     text: str
     pages: tuple[Page, ...] = ()
     headings: tuple[Heading, ...] = ()
+    items: tuple[CatalogueItem, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None for unpaged documents."""
@@ -76,3 +107,16 @@ class Chunk:
     @property
     def section(self) -> str:
         return SECTION_SEPARATOR.join(self.section_path)
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A numbered slogan and its expansion found in a text: 五清 -> (班子清廉, 村务清爽, ...).
+
+    text[start:end] of the source document is the span holding the term and its items.
+    """
+
+    term: str
+    items: tuple[str, ...]
+    start: int
+    end: int

@@ -68,3 +68,17 @@ def built(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path, embedder):
 @pytest.fixture(scope="session")
 def built_kb(built):
     return built[0]
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(tmp_path_factory: pytest.TempPathFactory, embedder):
+    """A real base built once from the committed corpus/ (seed article and derived catalogue)."""
+    from index.kb import KnowledgeBase
+
+    kb = KnowledgeBase(Settings(kb_dir=tmp_path_factory.mktemp("corpus") / "kb"), embedder=embedder)
+    report = kb.ingest([REPO / "corpus"])
+    failed = [r for r in report.results if r.status.value == "failed"]
+    if failed:
+        raise RuntimeError(f"corpus/ must ingest cleanly: {failed}")
+    yield kb
+    kb.close()

@@ -24,6 +24,7 @@ def document_id(text: str) -> str:
 
 
 # The parser modules import document_id from this package, so they are imported after it.
+from ingest.parsers.catalogue import parse_catalogue
 from ingest.parsers.docx import parse_docx
 from ingest.parsers.html import parse_html
 from ingest.parsers.pdf import parse_pdf
@@ -37,6 +38,11 @@ PARSERS: dict[str, Callable[[Path], Document]] = {
     ".txt": parse_text,
     ".md": parse_text,
     ".markdown": parse_text,
+    ".csv": parse_catalogue,
+    ".xlsx": parse_catalogue,
+    ".json": parse_catalogue,
+    ".yaml": parse_catalogue,
+    ".yml": parse_catalogue,
 }
 
 

@@ -33,7 +33,9 @@ def lines_of(doc: Document) -> list[str]:
 
 
 def test_registry_covers_every_supported_suffix():
-    assert sorted(PARSERS) == [".docx", ".htm", ".html", ".markdown", ".md", ".pdf", ".txt"]
+    assert sorted(PARSERS) == [
+        ".csv", ".docx", ".htm", ".html", ".json", ".markdown", ".md", ".pdf", ".txt", ".xlsx", ".yaml", ".yml",
+    ]
 
 
 def test_document_id_is_a_sha256_prefix_of_the_text():
@@ -50,12 +52,12 @@ def test_same_text_in_different_encodings_gets_the_same_id(tmp_path):
 
 
 def test_unknown_suffix_names_it_and_lists_the_supported_ones(tmp_path):
-    path = tmp_path / "budget.xlsx"
-    path.write_bytes(b"PK\x03\x04 not really a spreadsheet")
+    path = tmp_path / "budget.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0 an old binary spreadsheet")
     with pytest.raises(ParseError) as error:
         parse_file(path)
     message = str(error.value)
-    assert "budget.xlsx" in message and "'.xlsx'" in message
+    assert "budget.xls" in message and "'.xls'" in message
     assert all(suffix in message for suffix in PARSERS)
 
 

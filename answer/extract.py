@@ -1,0 +1,101 @@
+"""Pick the sentences of retrieved passages that best answer a question."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.lexical import ChineseTokenizer
+from index.types import Embedder, Hit
+from ingest.chunking import iter_lines, split_sentences
+
+MIN_SENTENCE_CHARS = 6  # shorter fragments (headings, bylines) never answer anything
+
+# Expected answer types: a "when" question is answered by a sentence holding a date, a
+# "how many" question by one holding a number (the answer-type matching of classic
+# factoid QA, e.g. Moldovan et al. 2000, reduced to the two types policy questions use most).
+ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"哪天|哪一天|哪年|哪一年|什么时候|何时|几月|几号|什么时间|日期"),
+        re.compile(r"[0-9０-９]+月[0-9０-９]+日|[0-9０-９]{4}年|[今去前明]年|[0-9０-９]+月"),
+    ),
+    (
+        re.compile(r"多少|几个|几项|几类|几大|几种|几条|几名|几家|数量"),
+        re.compile(r"[0-9０-９]+|[一二三四五六七八九十百千两]+[个项类条名家种大]"),
+    ),
+)
+
+
+def matches_answer_type(question: str, sentence: str) -> bool:
+    """True when the question expects a date or a number and the sentence holds one."""
+    return any(asks.search(question) and holds.search(sentence) for asks, holds in ANSWER_TYPES)
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    hit: Hit
+    start: int  # offsets in the document text
+    end: int
+    text: str
+    similarity: float  # cosine between question and sentence embeddings
+    coverage: float  # share of the question's content words found in the sentence
+    typed: bool = False  # holds the kind of thing the question asks for (a date, a number)
+
+    def score(self, weight: float, type_bonus: float = 0.1) -> float:
+        return self.similarity + weight * self.coverage + (type_bonus if self.typed else 0.0)
+
+
+def sentences_of(hit: Hit) -> list[tuple[int, int, str]]:
+    """(start, end, text) of every sentence of a hit's chunk, with document offsets."""
+    text = hit.chunk.text
+    out = []
+    for line_start, line_end in iter_lines(text):
+        for start, end in split_sentences(text, line_start, line_end):
+            if end - start >= MIN_SENTENCE_CHARS:
+                out.append((hit.chunk.start + start, hit.chunk.start + end, text[start:end]))
+    return out
+
+
+def coverage(question_terms: set[str], text_terms: Sequence[str]) -> float:
+    """Share of the question's distinct content words that occur in the text (0 when none)."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(text_terms)) / len(question_terms)
+
+
+def score_sentences(
+    question: str, hits: Sequence[Hit], embedder: Embedder, tokenizer: ChineseTokenizer
+) -> list[ScoredSentence]:
+    """Every sentence of the hits, scored against the question by the same embeddings
+    the dense index uses plus word overlap."""
+    candidates = [(hit, s, e, t) for hit in hits for s, e, t in sentences_of(hit)]
+    if not candidates:
+        return []
+    vectors = embedder.encode_queries([question] + [t for _, _, _, t in candidates])
+    similarities = vectors[1:] @ vectors[0]
+    terms = set(tokenizer.tokenize(question))
+    return [
+        ScoredSentence(
+            hit, s, e, t, float(sim), coverage(terms, tokenizer.tokenize(t)), matches_answer_type(question, t)
+        )
+        for (hit, s, e, t), sim in zip(candidates, np.asarray(similarities).tolist())
+    ]
+
+
+def best_sentences(scored: Sequence[ScoredSentence], weight: float, limit: int = 2) -> list[ScoredSentence]:
+    """The best sentence, plus its neighbour in the same passage when that one scores nearly as well."""
+    if not scored:
+        return []
+    ranked = sorted(scored, key=lambda s: -s.score(weight))
+    best = ranked[0]
+    chosen = [best]
+    for other in ranked[1:]:
+        if len(chosen) >= limit:
+            break
+        same_passage = other.hit.chunk.id == best.hit.chunk.id
+        if same_passage and other.score(weight) >= 0.9 * best.score(weight):
+            chosen.append(other)
+    return sorted(chosen, key=lambda s: s.start)

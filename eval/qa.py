@@ -1,0 +1,139 @@
+"""Answer quality on a question set: facts contained, citations right, abstention precision/recall."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from answer.ask import ask
+from answer.types import Answer, AnswerKind
+from index.kb import KnowledgeBase
+
+DEFAULT_DATASET = Path(__file__).parent / "datasets" / "seed_qa.jsonl"
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    question: str
+    answerable: bool
+    expect: str
+    facts: tuple[str, ...]
+    citations: tuple[tuple[str, str], ...]  # acceptable (source file name, section-path prefix)
+
+
+@dataclass(frozen=True)
+class QAOutcome:
+    item: QAItem
+    answer: Answer
+    facts_ok: bool
+    citation_ok: bool
+
+    @property
+    def abstained(self) -> bool:
+        return self.answer.kind is AnswerKind.none
+
+
+def load_qa(path: Path = DEFAULT_DATASET) -> list[QAItem]:
+    """Read a QA set (JSONL, fields as in eval/datasets/README.md) with line-numbered errors."""
+    if not path.is_file():
+        raise ValueError(f"QA set not found: {path}")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            items.append(
+                QAItem(
+                    str(row["id"]), row["question"], bool(row["answerable"]), row.get("expect", ""),
+                    tuple(row.get("facts", ())),
+                    tuple((c["source"], c.get("section", "")) for c in row.get("citations", ())),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}:{number}: not a valid QA line ({error})") from error
+    return items
+
+
+def judge(item: QAItem, answer: Answer) -> QAOutcome:
+    """Facts: every required fact occurs in the answer text. Citation: one of the answer's
+    citations comes from an accepted file and lies under the accepted section prefix."""
+    compact = "".join(answer.text.split())
+    facts_ok = answer.kind is not AnswerKind.none and all("".join(f.split()) in compact for f in item.facts)
+    citation_ok = answer.kind is not AnswerKind.none and any(
+        Path(e.citation.source).name == source and e.citation.section.startswith(section)
+        for e in answer.citations
+        for source, section in item.citations
+    )
+    return QAOutcome(item, answer, facts_ok, citation_ok)
+
+
+def run_qa(kb: KnowledgeBase, items: Sequence[QAItem]) -> list[QAOutcome]:
+    return [judge(item, ask(kb, item.question)) for item in items]
+
+
+def summarize(outcomes: Sequence[QAOutcome]) -> dict[str, float | int]:
+    answerable = [o for o in outcomes if o.item.answerable]
+    unanswerable = [o for o in outcomes if not o.item.answerable]
+    abstained = [o for o in outcomes if o.abstained]
+    correct_abstentions = sum(1 for o in abstained if not o.item.answerable)
+    return {
+        "questions": len(outcomes),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "facts_share": _share(sum(o.facts_ok for o in answerable), len(answerable)),
+        "citation_share": _share(sum(o.citation_ok for o in answerable), len(answerable)),
+        "abstention_precision": _share(correct_abstentions, len(abstained)),
+        "abstention_recall": _share(correct_abstentions, len(unanswerable)),
+        "abstained": len(abstained),
+    }
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def calibrate(
+    kb: KnowledgeBase,
+    items: Sequence[QAItem],
+    similarities: Sequence[float] = tuple(x / 100 for x in range(50, 91, 2)),
+    coverages: Sequence[float] = tuple(x / 10 for x in range(0, 8)),
+) -> list[dict[str, float]]:
+    """Score every pair of abstention thresholds on `items`, best first.
+
+    The questions are answered once with abstention switched off; each threshold pair is
+    then applied to the recorded signals, which is exactly what `ask` would decide. The
+    objective is the share of questions handled right: answerable ones answered with all
+    facts, unanswerable ones declined.
+    """
+    original = kb.settings
+    kb.settings = original.model_copy(update={"abstain_min_similarity": -1.0, "abstain_min_coverage": 0.0})
+    try:
+        open_outcomes = run_qa(kb, items)
+    finally:
+        kb.settings = original
+    rows = []
+    for min_sim, min_cov in itertools.product(similarities, coverages):
+        decided = [_apply(o, min_sim, min_cov) for o in open_outcomes]
+        right = sum(
+            (o.item.answerable and o.facts_ok) or (not o.item.answerable and o.abstained) for o in decided
+        )
+        rows.append({"min_similarity": min_sim, "min_coverage": min_cov, "handled_right": _share(right, len(decided)),
+                     **summarize(decided)})
+    rows.sort(key=lambda r: (-r["handled_right"], -r["abstention_precision"], -r["facts_share"],
+                             r["min_similarity"], r["min_coverage"]))
+    return rows
+
+
+def _apply(outcome: QAOutcome, min_similarity: float, min_coverage: float) -> QAOutcome:
+    """The outcome `ask` would give with these thresholds (only passage answers depend on them)."""
+    answer = outcome.answer
+    if answer.kind is AnswerKind.passage and (answer.similarity < min_similarity or answer.coverage < min_coverage):
+        declined = Answer(answer.question, "", AnswerKind.none, (), answer.passages, answer.similarity,
+                          answer.coverage)
+        return QAOutcome(outcome.item, declined, False, False)
+    return outcome

@@ -1,0 +1,99 @@
+"""ask() on the real corpus with the real model: each answer kind, citations, abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from answer.ask import ask, sentence_bounds
+from answer.types import AnswerKind
+from tests.conftest import SEED
+
+WUQING = ("班子清廉", "村务清爽", "思想清正", "民风清醇", "干群亲清")
+
+
+def test_glossary_question_gets_exactly_the_five_items(corpus_kb):
+    answer = ask(corpus_kb, "村居建设的五清是什么")
+    assert answer.kind is AnswerKind.glossary
+    assert answer.text == "“五清”指：" + "、".join(WUQING) + "。"
+    seed_citations = [e for e in answer.citations if Path(e.citation.source).name == SEED.name]
+    assert seed_citations
+    for evidence in answer.citations:
+        text = corpus_kb.store.document(evidence.citation.doc_id).text
+        assert text[evidence.start : evidence.end] == evidence.sentence
+        assert all(item in evidence.sentence for item in WUQING)
+
+
+def test_term_named_but_never_spelled_out_is_no_answer(corpus_kb):
+    answer = ask(corpus_kb, "五无具体是哪五个？")
+    assert answer.kind is AnswerKind.none
+    assert "五无" in answer.text and "没有说明" in answer.text
+    assert answer.citations, "the places that mention the term are still shown"
+
+
+def test_unit_question_lists_its_categories(corpus_kb):
+    answer = ask(corpus_kb, "清廉学校分成哪几大类？")
+    assert answer.kind is AnswerKind.catalogue
+    for category in ("政治强廉", "干部清廉", "教师守廉", "机制保廉", "文化润廉"):
+        assert category in answer.text
+    assert all(e.citation.kind == "catalogue" for e in answer.citations)
+    assert all(e.citation.section.startswith("清廉学校") for e in answer.citations)
+
+
+def test_category_question_lists_its_items(corpus_kb):
+    answer = ask(corpus_kb, "村务清爽包括哪些要求")
+    assert answer.kind is AnswerKind.catalogue
+    assert all(item in answer.text for item in ("三公开", "五必晒", "三要"))
+
+
+def test_department_not_in_the_catalogue_is_no_answer(corpus_kb):
+    answer = ask(corpus_kb, "清廉医院建设由哪个部门牵头？")
+    assert answer.kind is AnswerKind.none
+    assert "牵头部门" in answer.text
+
+
+def test_passage_answer_cites_the_supporting_sentence(corpus_kb):
+    answer = ask(corpus_kb, "标准化实施方案是哪天公布的？")
+    assert answer.kind is AnswerKind.passage
+    assert "9月29日" in answer.text
+    evidence = answer.citations[0]
+    assert Path(evidence.citation.source).name == SEED.name
+    text = corpus_kb.store.document(evidence.citation.doc_id).text
+    assert text[evidence.start : evidence.end] == evidence.sentence
+    assert evidence.sentence in answer.text
+    assert answer.passages and answer.passages[0].rank == 1
+
+
+def test_question_outside_the_corpus_is_declined(corpus_kb):
+    answer = ask(corpus_kb, "衡阳市的常住人口是多少")
+    assert answer.kind is AnswerKind.none
+    assert answer.text == "知识库中没有找到与该问题相关的内容。"
+    assert answer.citations == ()
+
+
+def test_bad_questions_raise_clear_errors(corpus_kb):
+    with pytest.raises(ValueError, match="empty"):
+        ask(corpus_kb, "  ")
+    with pytest.raises(ValueError, match="longer than"):
+        ask(corpus_kb, "五清" * 200)
+
+
+def test_sources_that_disagree_are_both_cited(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("村务管理坚持“三审”：初审、复审、终审。\n", encoding="utf-8")
+    (folder / "b.txt").write_text("财务报销实行“三审”，即经办审、会计审、领导审。\n", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    answer = ask(kb, "三审是什么")
+    assert answer.kind is AnswerKind.glossary
+    assert "初审、复审、终审" in answer.text and "经办审、会计审、领导审" in answer.text
+    assert {Path(e.citation.source).name for e in answer.citations} == {"a.txt", "b.txt"}
+
+
+def test_sentence_bounds_widen_to_whole_sentences():
+    text = "第一句。第二句有五清，还有别的。第三句"
+    start = text.index("五清")
+    assert text[slice(*sentence_bounds(text, start, start + 2))] == "第二句有五清，还有别的。"
+    assert text[slice(*sentence_bounds(text, len(text) - 2, len(text)))] == "第三句"
