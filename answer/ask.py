@@ -5,7 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from answer.abstain import ASKS_FOR_CONTENT, ASKS_FOR_DEPARTMENT, NO_ANSWER, is_answerable
+from answer.abstain import (
+    ASKS_FOR_CONTENT,
+    ASKS_FOR_FIELD,
+    ASKS_FOR_ITEMS,
+    ASKS_HOW_MANY,
+    FIELD_LABELS,
+    NO_ANSWER,
+    STATED_COUNT,
+    is_answerable,
+)
 from answer.extract import best_sentences, score_sentences
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase
@@ -90,8 +99,8 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _catalogue_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...]) -> Answer | None:
     records = kb.catalogue()
-    if not records:
-        return None
+    if not records or ASKS_HOW_MANY.search(question):
+        return None  # totals come from the documents, not from a catalogue that may be partial
     # The most specific name the question mentions: an item, then a category, then a unit.
     for level in ("item", "category", "unit"):
         named = {getattr(r.item, level) for r in records if getattr(r.item, level)}
@@ -101,51 +110,73 @@ def _catalogue_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...
             break
     else:
         return None
-    if level == "item":
-        matched = [r for r in records if r.item.item == name]
-    elif level == "category":
-        matched = [r for r in records if r.item.category == name]
-    else:
-        matched = [r for r in records if r.item.unit == name]
-    if ASKS_FOR_DEPARTMENT.search(question):
-        return _department_answer(kb, question, name, matched, passages)
-    lines = _describe(level, name, matched)
+    matched = [r for r in records if getattr(r.item, level) == name]
+    evidence = tuple(_catalogue_evidence(r) for r in matched[:10])
+    for field, asks in ASKS_FOR_FIELD.items():
+        if asks.search(question):
+            return _field_answer(question, name, field, matched, evidence, passages)
+    if level != "item" and ASKS_FOR_ITEMS.search(question):
+        items = list(dict.fromkeys(r.item.item for r in matched if r.item.item))
+        if not items:
+            return Answer(question, f"目录中没有列出“{name}”下的具体项目。", AnswerKind.none, evidence, passages)
+    lines, listed = _describe(level, name, matched)
     if not lines:
         return None
-    evidence = tuple(_catalogue_evidence(r) for r in matched[:10])
+    stated = STATED_COUNT.search(question)
+    if stated and listed and _numeral(stated.group(1)) not in (None, len(listed)):
+        text = f"目录中“{name}”下只列出了{len(listed)}项（{'、'.join(listed)}），没有完整列出问题中的{stated.group(0)}。"
+        return Answer(question, text, AnswerKind.none, evidence, passages)
     return Answer(question, "\n".join(lines), AnswerKind.catalogue, evidence, passages)
 
 
-def _describe(level: str, name: str, matched: Sequence[CatalogueRecord]) -> list[str]:
-    """Lines describing what the catalogue says about `name`; empty when it only names it."""
+def _numeral(text: str) -> int | None:
+    """The value of an Arabic or simple Chinese numeral (up to 99)."""
+    text = text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if text.isdigit():
+        return int(text)
+    digits = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return digits.get(tens, 1 if not tens else 0) * 10 + digits.get(ones, 0)
+    return digits.get(text)
+
+
+def _describe(level: str, name: str, matched: Sequence[CatalogueRecord]) -> tuple[list[str], list[str]]:
+    """Lines describing what the catalogue says about `name` (empty when it only names it),
+    and the names listed below it."""
     lines = []
     for record in matched:
         fields = [
-            (label, value)
-            for label, value in (("标准内容", record.item.standard), ("问题描述", record.item.problem),
-                                 ("牵头部门", record.item.department))
-            if value
+            (FIELD_LABELS[field], getattr(record.item, field))
+            for field in ("standard", "problem", "department")
+            if getattr(record.item, field)
         ]
-        if fields and (level == "item" or not record.item.item or level == "category"):
+        if fields:
             lines.append(" > ".join(record.item.path) + "：" + "；".join(f"{k}：{v}" for k, v in fields))
     below = "category" if level == "unit" else "item"
     children = list(dict.fromkeys(getattr(r.item, below) for r in matched if getattr(r.item, below)))
     if level != "item" and children:
         kind = "大类" if below == "category" else "项目"
         lines.insert(0, f"{name}包括{len(children)}个{kind}：{'、'.join(children)}。")
-    return lines
+    return lines, children
 
 
-def _department_answer(
-    kb: KnowledgeBase, question: str, name: str, matched: Sequence[CatalogueRecord], passages: tuple[Hit, ...]
+def _field_answer(
+    question: str,
+    name: str,
+    field: str,
+    matched: Sequence[CatalogueRecord],
+    evidence: tuple[Evidence, ...],
+    passages: tuple[Hit, ...],
 ) -> Answer:
-    with_department = [r for r in matched if r.item.department]
-    evidence = tuple(_catalogue_evidence(r) for r in (with_department or matched)[:10])
-    if not with_department:
-        text = f"目录中没有写明“{name}”的牵头部门。"
-        return Answer(question, text, AnswerKind.none, evidence, passages)
-    lines = [f"{' > '.join(r.item.path)}：牵头部门：{r.item.department}" for r in with_department]
-    return Answer(question, "\n".join(lines), AnswerKind.catalogue, evidence, passages)
+    """The one field the question asks for, or "not stated" when the catalogue leaves it empty."""
+    label = FIELD_LABELS[field]
+    filled = [r for r in matched if getattr(r.item, field)]
+    if not filled:
+        return Answer(question, f"目录中没有写明“{name}”的{label}。", AnswerKind.none, evidence, passages)
+    lines = [f"{' > '.join(r.item.path)}：{label}：{getattr(r.item, field)}" for r in filled]
+    return Answer(question, "\n".join(lines), AnswerKind.catalogue,
+                  tuple(_catalogue_evidence(r) for r in filled[:10]), passages)
 
 
 def _catalogue_evidence(record: CatalogueRecord) -> Evidence:

@@ -304,7 +304,8 @@ def glossary(
     table = Table("term", "n", "items", "source")
     for record in records:
         items = "、".join(record.items) if record.items else "[dim](not spelled out in the source)[/dim]"
-        table.add_row(record.term, str(len(record.items) or ""), items, record.citation.label())
+        source = " · ".join(filter(None, (Path(record.citation.source).name, record.citation.section)))
+        table.add_row(record.term, str(len(record.items) or ""), items, source)
     console.print(table)
 
 
@@ -361,15 +362,19 @@ def eval_qa(
     kb = _open(ctx)
     try:
         if calibrate:
-            rows = qa.calibrate(kb, items)
+            result = qa.calibrate(kb, items)
             if as_json:
-                print(json.dumps(rows[:20], ensure_ascii=False, indent=2))
+                print(json.dumps(result, ensure_ascii=False, indent=2))
                 return
-            table = Table("min_similarity", "min_coverage", "handled right", "facts", "citation", "abst. P", "abst. R")
-            for row in rows[:10]:
-                table.add_row(*(f"{row[k]:.2f}" for k in ("min_similarity", "min_coverage", "handled_right",
-                                                        "facts_share", "citation_share", "abstention_precision",
-                                                        "abstention_recall")))
+            console.print(
+                f"Chosen on the tuning half: POLICYKB_ABSTAIN_MIN_SIMILARITY={result['min_similarity']:.2f} "
+                f"POLICYKB_ABSTAIN_MIN_COVERAGE={result['min_coverage']:.2f}"
+            )
+            table = Table("part", "questions", "handled right", "facts", "citation", "abst. P", "abst. R")
+            for part in ("tuning", "held_out", "all"):
+                row = result[part]
+                table.add_row(part, str(row["questions"]), *(f"{row[k]:.3f}" for k in (
+                    "handled_right", "facts_share", "citation_share", "abstention_precision", "abstention_recall")))
             console.print(table)
             return
         outcomes = qa.run_qa(kb, items)

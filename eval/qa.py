@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Sequence
@@ -97,36 +98,71 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def calibrate(
-    kb: KnowledgeBase,
-    items: Sequence[QAItem],
-    similarities: Sequence[float] = tuple(x / 100 for x in range(50, 91, 2)),
-    coverages: Sequence[float] = tuple(x / 10 for x in range(0, 8)),
-) -> list[dict[str, float]]:
-    """Score every pair of abstention thresholds on `items`, best first.
-
-    The questions are answered once with abstention switched off; each threshold pair is
-    then applied to the recorded signals, which is exactly what `ask` would decide. The
-    objective is the share of questions handled right: answerable ones answered with all
-    facts, unanswerable ones declined.
-    """
+def answer_without_abstention(kb: KnowledgeBase, items: Sequence[QAItem]) -> list[QAOutcome]:
+    """Outcomes with the passage-abstention thresholds switched off, to replay any thresholds later."""
     original = kb.settings
     kb.settings = original.model_copy(update={"abstain_min_similarity": -1.0, "abstain_min_coverage": 0.0})
     try:
-        open_outcomes = run_qa(kb, items)
+        return run_qa(kb, items)
     finally:
         kb.settings = original
+
+
+def apply_thresholds(outcomes: Sequence[QAOutcome], min_similarity: float, min_coverage: float) -> list[QAOutcome]:
+    """What `ask` would have decided with these thresholds (only passage answers depend on them)."""
+    return [_apply(o, min_similarity, min_coverage) for o in outcomes]
+
+
+def handled_right(outcomes: Sequence[QAOutcome]) -> float:
+    """Share of questions handled right: answerable ones answered with all facts, the others declined."""
+    right = sum((o.item.answerable and o.facts_ok) or (not o.item.answerable and o.abstained) for o in outcomes)
+    return _share(right, len(outcomes))
+
+
+def sweep(
+    open_outcomes: Sequence[QAOutcome],
+    similarities: Sequence[float] = tuple(x / 100 for x in range(50, 91, 2)),
+    coverages: Sequence[float] = tuple(x / 100 for x in range(0, 61, 5)),
+) -> list[dict[str, float]]:
+    """Score every pair of abstention thresholds, best first (most questions handled right,
+    then the surest abstentions, then the most facts; ties go to the loosest thresholds)."""
     rows = []
     for min_sim, min_cov in itertools.product(similarities, coverages):
-        decided = [_apply(o, min_sim, min_cov) for o in open_outcomes]
-        right = sum(
-            (o.item.answerable and o.facts_ok) or (not o.item.answerable and o.abstained) for o in decided
-        )
-        rows.append({"min_similarity": min_sim, "min_coverage": min_cov, "handled_right": _share(right, len(decided)),
-                     **summarize(decided)})
+        decided = apply_thresholds(open_outcomes, min_sim, min_cov)
+        rows.append({"min_similarity": min_sim, "min_coverage": min_cov,
+                     "handled_right": handled_right(decided), **summarize(decided)})
     rows.sort(key=lambda r: (-r["handled_right"], -r["abstention_precision"], -r["facts_share"],
                              r["min_similarity"], r["min_coverage"]))
     return rows
+
+
+def split_for_calibration(items: Sequence[QAItem]) -> tuple[list[QAItem], list[QAItem]]:
+    """A fixed half/half split by a hash of the question id: (tuning part, held-out part)."""
+    tune, held_out = [], []
+    for item in items:
+        (tune if int(hashlib.sha1(item.id.encode()).hexdigest(), 16) % 2 == 0 else held_out).append(item)
+    return tune, held_out
+
+
+def calibrate(kb: KnowledgeBase, items: Sequence[QAItem]) -> dict:
+    """Choose the thresholds on the tuning half, report them on the held-out half and on all items."""
+    open_outcomes = answer_without_abstention(kb, items)
+    tune_ids = {item.id for item in split_for_calibration(items)[0]}
+    tune = [o for o in open_outcomes if o.item.id in tune_ids]
+    held_out = [o for o in open_outcomes if o.item.id not in tune_ids]
+    rows = sweep(tune)
+    best = rows[0]
+    chosen = (best["min_similarity"], best["min_coverage"])
+    return {
+        "min_similarity": chosen[0],
+        "min_coverage": chosen[1],
+        "tuning": {"handled_right": best["handled_right"], **summarize(apply_thresholds(tune, *chosen))},
+        "held_out": {"handled_right": handled_right(apply_thresholds(held_out, *chosen)),
+                     **summarize(apply_thresholds(held_out, *chosen))},
+        "all": {"handled_right": handled_right(apply_thresholds(open_outcomes, *chosen)),
+                **summarize(apply_thresholds(open_outcomes, *chosen))},
+        "top_rows": rows[:10],
+    }
 
 
 def _apply(outcome: QAOutcome, min_similarity: float, min_coverage: float) -> QAOutcome:

@@ -87,3 +87,36 @@ def test_installed_console_script(tmp_path):
     done = subprocess.run([str(script), "--kb", str(tmp_path / "kb"), "stats"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "documents" in done.stdout
+
+
+@pytest.fixture
+def corpus_dir_kb(tmp_path) -> Path:
+    """The committed corpus/ ingested through the CLI."""
+    kb = tmp_path / "kb"
+    result = invoke(kb, "ingest", str(Path(__file__).resolve().parents[2] / "corpus"))
+    assert result.exit_code == 0, result.output
+    return kb
+
+
+def test_ask_glossary_catalogue_and_eval_commands(corpus_dir_kb):
+    result = invoke(corpus_dir_kb, "ask", "村居建设的五清是什么", "--json")
+    answer = json.loads(result.output)
+    assert answer["kind"] == "glossary"
+    assert all(item in answer["text"] for item in WUQING.split("、"))
+    assert answer["citations"][0]["citation"]["source"].endswith(SEED.name)
+
+    result = invoke(corpus_dir_kb, "ask", "衡阳市的常住人口是多少")
+    assert result.exit_code == 0 and "没有找到" in result.output
+
+    result = invoke(corpus_dir_kb, "glossary", "五清")
+    assert result.exit_code == 0 and "班子清廉" in result.output
+    result = invoke(corpus_dir_kb, "glossary", "不存在的词")
+    assert result.exit_code == 1
+
+    result = invoke(corpus_dir_kb, "catalogue", "--unit", "清廉村居")
+    assert result.exit_code == 0
+    assert "村务清爽" in result.output and "三公开" in result.output and "清廉学校" not in result.output
+
+    result = invoke(corpus_dir_kb, "eval", "qa", "--json")
+    summary = json.loads(result.output)
+    assert summary["questions"] >= 48 and 0 <= summary["abstention_precision"] <= 1

@@ -194,3 +194,29 @@ def test_killed_ingest_leaves_a_base_that_opens_and_is_completed(make_kb, tmp_pa
     sources = [d.source for d in kb.documents()]
     assert len(sources) == len(set(sources)) == 6
     assert np.array_equal(np.sort(kb.dense.ids()), kb.store.chunk_ids())
+
+
+def test_catalogue_rows_glossary_and_vocabulary_follow_the_documents(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "目录.csv").write_text(
+        "一级单元,二级大类,三级项目,标准内容,牵头部门\n"
+        "清廉社区,居务公开,财务公开,每季度公开一次收支,示范市民政局\n"
+        ",居务公开,党务公开,按月公开,\n",
+        encoding="utf-8",
+    )
+    (folder / "制度.txt").write_text("社区坚持“三亮”：亮身份、亮职责、亮承诺。\n", encoding="utf-8")
+    kb = make_kb()
+    report = kb.ingest([folder])
+    catalogue_result = next(r for r in report.results if r.path.endswith(".csv"))
+    assert catalogue_result.status is FileStatus.added and catalogue_result.chunks == 1
+    assert "row 3: missing 一级单元" in catalogue_result.message  # the bad row is reported, the rest kept
+    [record] = kb.catalogue()
+    assert record.item.path == ("清廉社区", "居务公开", "财务公开")
+    assert record.citation.section == "清廉社区 > 居务公开 > 财务公开"
+    [entry] = kb.glossary("三亮")
+    assert entry.items == ("亮身份", "亮职责", "亮承诺")
+    assert "三亮" in kb.tokenizer.tokenize("三亮是什么") and "财务公开" in kb.tokenizer.tokenize("财务公开")
+    assert len(kb.lexical) == kb.stats()["chunks"]
+    kb.remove(entry.citation.doc_id)
+    assert kb.glossary("三亮") == [] and "三亮" not in {term for term, _ in kb.tokenizer.terms}
