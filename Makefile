@@ -23,16 +23,17 @@ $(BIN)/.installed: pyproject.toml Makefile
 
 install: $(BIN)/.installed
 
-# Main job: index corpus/ into ./data/kb and run a sample search.
+# Main job: index corpus/ into ./data/kb, answer a sample question and show the search behind it.
 run: install
 	$(BIN)/policykb ingest corpus/
+	$(BIN)/policykb ask "$(QUESTION)"
 	$(BIN)/policykb search "$(QUESTION)" --k 3
 
 test: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python -m eval.bench_ingest_search corpus/
+	$(BIN)/policykb --kb $$(mktemp -d) bench corpus/ --queries eval/datasets/smoke_queries.jsonl
 
 clean:
 	rm -rf $(VENV) data build *.egg-info

@@ -155,6 +155,11 @@ class BM25Retriever:
         self._model, self._model_ids = model, ids
         return model
 
+    def rebuild(self) -> None:
+        """Recompute the BM25 matrix now rather than on the next search."""
+        self._model = None
+        self._ensure_model()
+
     def query_tokens(self, query: str) -> list[str]:
         return self.tokenizer.tokenize(query)
 

@@ -267,7 +267,8 @@ class Store:
                     chunk_id, doc_id, text, start, end, path_json, page, meta, title, source, kind = row
                     path = tuple(json.loads(path_json))
                     chunk = Chunk(doc_id, text, start, end, path, page, chunk_id, json.loads(meta))
-                    out[chunk_id] = (chunk, Citation(doc_id, title, source, kind, path, page, start, end))
+                    row_number = int(chunk.meta["row"]) if "row" in chunk.meta else None
+                    out[chunk_id] = (chunk, Citation(doc_id, title, source, kind, path, page, start, end, row_number))
         return out
 
     def allowed_ids(self, filters: Filters) -> np.ndarray:
@@ -311,8 +312,8 @@ class Store:
             entry = CatalogueItem(unit_, category, item, standard, problem, department, row, start, end,
                                   tuple(tuple(pair) for pair in json.loads(extra)))
             path = tuple(json.loads(path_json))
-            records.append(CatalogueRecord(entry, chunk_id, Citation(doc_id, title, source, kind, path, None,
-                                                                     start, end)))
+            citation = Citation(doc_id, title, source, kind, path, None, start, end, row)
+            records.append(CatalogueRecord(entry, chunk_id, citation))
         return records
 
     def glossary(self, term: str = "") -> list[GlossaryRecord]:

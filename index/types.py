@@ -31,18 +31,21 @@ class Citation:
     page: int | None
     start: int
     end: int
+    row: int | None = None  # the source row of a catalogue item
 
     @property
     def section(self) -> str:
         return SECTION_SEPARATOR.join(self.section_path)
 
     def label(self) -> str:
-        """`title · section · 第N页`, the form shown next to answers."""
+        """`title · section · 第N页` (or `第N行` for a catalogue row), the form shown next to answers."""
         parts = [self.title]
         if self.section_path:
             parts.append(self.section)
         if self.page is not None:
             parts.append(f"第{self.page}页")
+        if self.row is not None:
+            parts.append(f"第{self.row}行")
         return " · ".join(parts)
 
 

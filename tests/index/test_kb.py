@@ -220,3 +220,10 @@ def test_catalogue_rows_glossary_and_vocabulary_follow_the_documents(make_kb, tm
     assert len(kb.lexical) == kb.stats()["chunks"]
     kb.remove(entry.citation.doc_id)
     assert kb.glossary("三亮") == [] and "三亮" not in {term for term, _ in kb.tokenizer.terms}
+
+
+def test_catalogue_hits_cite_their_row(corpus_kb):
+    hit = corpus_kb.search("村务清爽 三公开", k=5, filters=Filters(kinds=("catalogue",)))[0]
+    assert hit.citation.section_path == ("清廉村居", "村务清爽", "三公开")
+    assert hit.citation.row == 8  # the CSV's header is row 1
+    assert hit.citation.label().endswith("清廉村居 > 村务清爽 > 三公开 · 第8行")
