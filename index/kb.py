@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -26,7 +27,7 @@ import numpy as np
 from api.settings import Settings
 from index.dense import FaissRetriever
 from index.embed import CachedEmbedder, SentenceTransformerEmbedder
-from index.hybrid import reciprocal_rank_fusion
+from index.hybrid import convex_fusion, reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
 from index.store import Store
 from index.types import (
@@ -87,6 +88,9 @@ class KnowledgeBase:
         self.settings = settings
         self.dir = settings.kb_dir
         self.dir.mkdir(parents=True, exist_ok=True)
+        # Guards the derived indexes: searches and index updates take it briefly, so a server
+        # can answer while a background ingest runs (encoding happens outside the lock).
+        self._lock = threading.RLock()
         self.store = Store(self.dir / "kb.sqlite")
         inner = embedder or SentenceTransformerEmbedder(
             settings.model_path(), settings.embedding_device, settings.embedding_batch_size
@@ -113,10 +117,12 @@ class KnowledgeBase:
         if tokenizer.version == self.tokenizer.version:
             return
         log.info("the vocabulary changed; re-tokenising all chunks for BM25")
-        self.tokenizer = tokenizer
-        self.lexical = BM25Retriever(tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
-        ids = self.store.chunk_ids()
-        self.lexical.add(ids, self.store.chunk_texts(ids.tolist()))
+        lexical = BM25Retriever(tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
+        with self._lock:
+            ids = self.store.chunk_ids()
+            lexical.add(ids, self.store.chunk_texts(ids.tolist()))
+            lexical.rebuild()
+            self.tokenizer, self.lexical = tokenizer, lexical
 
     def _load_dense(self) -> FaissRetriever:
         try:
@@ -140,26 +146,28 @@ class KnowledgeBase:
         Missing chunks are added (their vectors come from the embedding cache), chunks no
         longer in the store are removed. Nothing happens when all agree.
         """
-        truth = self.store.chunk_ids()
-        fixed = {}
-        for name, retriever in (("dense", self.dense), ("bm25", self.lexical)):
-            present = retriever.ids()
-            stale = np.setdiff1d(present, truth)
-            missing = np.setdiff1d(truth, present)
-            if len(stale):
-                retriever.remove(stale)
-            if len(missing):
-                log.info("adding %d chunks missing from the %s index", len(missing), name)
-                retriever.add(missing, self.store.chunk_texts(missing.tolist()))
-            fixed[name] = int(len(stale) + len(missing))
-        if any(fixed.values()):
-            self.save()
+        with self._lock:
+            truth = self.store.chunk_ids()
+            fixed = {}
+            for name, retriever in (("dense", self.dense), ("bm25", self.lexical)):
+                present = retriever.ids()
+                stale = np.setdiff1d(present, truth)
+                missing = np.setdiff1d(truth, present)
+                if len(stale):
+                    retriever.remove(stale)
+                if len(missing):
+                    log.info("adding %d chunks missing from the %s index", len(missing), name)
+                    retriever.add(missing, self.store.chunk_texts(missing.tolist()))
+                fixed[name] = int(len(stale) + len(missing))
+            if any(fixed.values()):
+                self.save()
         return fixed
 
     def save(self) -> None:
         """Write the derived indexes (each replaced atomically)."""
-        self.dense.save(self.dir)
-        self.lexical.save(self.dir / "lexical")
+        with self._lock:
+            self.dense.save(self.dir)
+            self.lexical.save(self.dir / "lexical")
 
     def close(self) -> None:
         self.store.close()
@@ -250,11 +258,12 @@ class KnowledgeBase:
         texts = [chunk.text for chunk in chunks]
         vectors = self.embedder.encode_documents(texts, listener.encoded)  # fills the cache before the commit
         glossary = extract_glossary(doc.text)
-        new_ids, old_ids = self.store.replace_document(doc, chunks, file_hash, size, glossary)
-        for retriever in (self.dense, self.lexical):
-            retriever.remove(old_ids)
-        self.dense.add_vectors(new_ids, vectors)
-        self.lexical.add(new_ids, texts)
+        with self._lock:
+            new_ids, old_ids = self.store.replace_document(doc, chunks, file_hash, size, glossary)
+            for retriever in (self.dense, self.lexical):
+                retriever.remove(old_ids)
+            self.dense.add_vectors(new_ids, vectors)
+            self.lexical.add(new_ids, texts)
         status = FileStatus.updated if known_hash is not None else FileStatus.added
         return FileResult(shown, status, doc.id, doc.title, len(chunks), "; ".join(doc.warnings))
 
@@ -262,9 +271,10 @@ class KnowledgeBase:
         """Delete a document (id, id prefix or source path) from the store and both indexes."""
         doc_id = self.store.resolve_document(ref)
         record = next(r for r in self.store.documents() if r.id == doc_id)
-        removed = self.store.delete_document(doc_id)
-        self.dense.remove(removed)
-        self.lexical.remove(removed)
+        with self._lock:
+            removed = self.store.delete_document(doc_id)
+            self.dense.remove(removed)
+            self.lexical.remove(removed)
         self._refresh_vocabulary()
         self.save()
         return record
@@ -305,20 +315,24 @@ class KnowledgeBase:
         except ValueError:
             raise ValueError(f"unknown search mode {mode!r}; use one of {[m.value for m in SearchMode]}") from None
         allowed = self.store.allowed_ids(filters) if filters and not filters.is_empty() else None
-        ranked = self._rank(query, k, mode, allowed)
+        vector = self.embedder.encode_queries([query])[0] if mode is not SearchMode.bm25 else None
+        with self._lock:
+            ranked = self._rank(query, vector, k, mode, allowed)
         return self._hits(ranked, mode, k)
 
-    def _rank(self, query: str, k: int, mode: SearchMode, allowed: np.ndarray | None) -> ScoredIds:
-        if mode is SearchMode.bm25:
+    def _rank(
+        self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode, allowed: np.ndarray | None
+    ) -> ScoredIds:
+        if mode is SearchMode.bm25 or vector is None:
             return self.lexical.search(query, k, allowed)
         if mode is SearchMode.dense:
-            return self.dense.search(query, k, allowed)
+            return self.dense.search_vector(vector, k, allowed)
         depth = max(k, self.settings.fusion_depth)
-        return reciprocal_rank_fusion(
-            [self.lexical.search(query, depth, allowed), self.dense.search(query, depth, allowed)],
-            [self.settings.rrf_weight_bm25, self.settings.rrf_weight_dense],
-            self.settings.rrf_k,
-        )
+        rankings = [self.lexical.search(query, depth, allowed), self.dense.search_vector(vector, depth, allowed)]
+        weights = [self.settings.rrf_weight_bm25, self.settings.rrf_weight_dense]
+        if self.settings.fusion == "convex":
+            return convex_fusion(rankings, weights)
+        return reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)
 
     def _hits(self, ranked: ScoredIds, mode: SearchMode, k: int) -> list[Hit]:
         ids = ranked.ids[:k].tolist()

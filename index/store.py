@@ -74,6 +74,22 @@ CREATE TABLE IF NOT EXISTS glossary (
 );
 CREATE INDEX IF NOT EXISTS glossary_term ON glossary(term);
 CREATE INDEX IF NOT EXISTS glossary_doc ON glossary(doc_id);
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY,
+    question TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    chunk_ids TEXT NOT NULL,      -- JSON list: the passages shown with the answer, best first
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    answer_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    helpful INTEGER NOT NULL,
+    comment TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS embeddings (
     model TEXT NOT NULL,
     text_hash TEXT NOT NULL,
@@ -138,7 +154,7 @@ class Store:
         """
         if doc.items and len(doc.items) != len(chunks):
             raise ValueError(f"{doc.source}: {len(doc.items)} catalogue rows but {len(chunks)} chunks")
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = _now()
         pages = json.dumps([[p.number, p.start, p.end] for p in doc.pages])
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -240,6 +256,18 @@ class Store:
         return Document(id=row[0], title=row[1], source=row[2], kind=row[3], text=row[4], pages=pages)
 
     # -- chunks ------------------------------------------------------------------------
+
+    def chunk_around(self, doc_id: str, start: int, end: int) -> Chunk | None:
+        """The chunk of a document that holds text[start:end], or the one that starts it."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id FROM chunks WHERE doc_id=? AND start<=? AND end>=? ORDER BY end-start LIMIT 1",
+                (doc_id, start, end),
+            ).fetchone() or self._db.execute(
+                "SELECT id FROM chunks WHERE doc_id=? AND start<=? AND end>? ORDER BY start DESC LIMIT 1",
+                (doc_id, start, start),
+            ).fetchone()
+        return self.chunks([row[0]])[row[0]][0] if row else None
 
     def chunk_ids(self) -> np.ndarray:
         with self._lock:
@@ -347,6 +375,37 @@ class Store:
             ).fetchall()
         return sorted(r[0] for r in rows if r[0])
 
+    # -- answers and feedback ----------------------------------------------------------------
+
+    def record_answer(self, answer_id: str, question: str, kind: str, text: str, chunk_ids: Sequence[int]) -> None:
+        """Keep what was answered, so feedback can later be tied to the passages shown."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO answers VALUES (?,?,?,?,?,?)",
+                (answer_id, question, kind, text, json.dumps([int(i) for i in chunk_ids]), _now()),
+            )
+
+    def add_feedback(self, answer_id: str, question: str, helpful: bool, comment: str) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO feedback (answer_id, question, helpful, comment, created_at) VALUES (?,?,?,?,?)",
+                (answer_id, question, int(helpful), comment, _now()),
+            )
+        return int(cursor.lastrowid)
+
+    def feedback(self) -> list[dict]:
+        """All feedback with the answer it refers to (None fields when the answer is unknown)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT f.id, f.answer_id, f.question, f.helpful, f.comment, f.created_at, a.kind, a.chunk_ids"
+                " FROM feedback f LEFT JOIN answers a ON a.id=f.answer_id ORDER BY f.id"
+            ).fetchall()
+        return [
+            {"id": r[0], "answer_id": r[1], "question": r[2], "helpful": bool(r[3]), "comment": r[4],
+             "created_at": r[5], "answer_kind": r[6], "chunk_ids": json.loads(r[7]) if r[7] else None}
+            for r in rows
+        ]
+
     # -- embedding cache -----------------------------------------------------------------
 
     def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
@@ -387,6 +446,10 @@ class Store:
             "documents": docs[0], "characters": docs[1], "chunks": chunks, "cached_embeddings": cached,
             "glossary_terms": terms, "catalogue_items": items,
         }
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _chunk_holding(chunks: Sequence[Chunk], offset: int) -> Chunk | None:

@@ -603,6 +603,35 @@ def window_pieces(pieces: Sequence[_Piece], max_chars: int, overlap_chars: int) 
     return windows
 
 
+def split_paragraphs(
+    text: str, units: Sequence[_Unit], pieces: Sequence[_Piece], min_chars: int
+) -> list[list[_Piece]]:
+    """Cut a group's pieces into paragraphs (at blank lines and unit ends), merging a paragraph
+    shorter than min_chars with the next one.
+
+    Each paragraph is then windowed on its own, so a chunk holds one coherent paragraph
+    rather than the tail of one and the head of another: packing unrelated paragraphs
+    dilutes a passage's embedding. Articles (第X条) stay whole units: their paragraphs (款)
+    read only together.
+    """
+    segments: list[list[_Piece]] = []
+    current: list[_Piece] = []
+    for index, piece in enumerate(pieces):
+        current.append(piece)
+        following = pieces[index + 1] if index + 1 < len(pieces) else None
+        if following is None:
+            break
+        if units[piece.unit].article or units[following.unit].article or piece.brk < LINE:
+            continue
+        blank_line = text.count("\n", piece.end, following.start) >= 2
+        if (blank_line or piece.brk == UNIT) and current[-1].end - current[0].start >= min_chars:
+            segments.append(current)
+            current = []
+    if current:
+        segments.append(current)
+    return segments
+
+
 def _chunk_path(units: Sequence[_Unit], first: int, last: int) -> tuple[str, ...]:
     """Common section path of units[first..last], ignoring headings that lead into the next unit."""
     paths = []
@@ -653,18 +682,18 @@ def chunk_document(
     units = build_units(lines, items)
     chunks: list[Chunk] = []
     for group in group_units(units, min_chars, max_chars):
-        pieces = _pieces_of(text, units, group, max_chars)
-        for i, k in window_pieces(pieces, max_chars, overlap_chars):
-            start, end = pieces[i].start, pieces[k - 1].end
-            chunks.append(
-                Chunk(
-                    doc_id=doc.id,
-                    text=text[start:end],
-                    start=start,
-                    end=end,
-                    section_path=_chunk_path(units, pieces[i].unit, pieces[k - 1].unit),
-                    page=doc.page_at(start),
+        for pieces in split_paragraphs(text, units, _pieces_of(text, units, group, max_chars), min_chars):
+            for i, k in window_pieces(pieces, max_chars, overlap_chars):
+                start, end = pieces[i].start, pieces[k - 1].end
+                chunks.append(
+                    Chunk(
+                        doc_id=doc.id,
+                        text=text[start:end],
+                        start=start,
+                        end=end,
+                        section_path=_chunk_path(units, pieces[i].unit, pieces[k - 1].unit),
+                        page=doc.page_at(start),
+                    )
                 )
-            )
     log.debug("chunked %s into %d chunks from %d units", doc.id, len(chunks), len(units))
     return chunks

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from index.hybrid import reciprocal_rank_fusion
+from index.hybrid import convex_fusion, reciprocal_rank_fusion
 from index.types import ScoredIds
 
 
@@ -36,3 +36,34 @@ def test_rrf_rejects_bad_arguments():
         reciprocal_rank_fusion([ranking(1)], [1.0, 2.0])
     with pytest.raises(ValueError, match="at least 1"):
         reciprocal_rank_fusion([ranking(1)], [1.0], k=0)
+
+
+def scored(pairs: dict[int, float]) -> ScoredIds:
+    return ScoredIds(np.array(list(pairs), dtype=np.int64), np.array(list(pairs.values()), dtype=np.float32))
+
+
+def test_convex_fusion_adds_min_max_normalised_scores():
+    bm25 = scored({1: 9.0, 2: 5.0, 3: 1.0})  # normalised: 1, 0.5, 0
+    dense = scored({3: 0.81, 2: 0.80, 4: 0.61})  # normalised: 1, 0.95, 0
+    fused = convex_fusion([bm25, dense], [1.0, 1.0])
+    scores = dict(zip(fused.ids.tolist(), fused.scores.tolist()))
+    assert scores[1] == pytest.approx(1.0)
+    assert scores[2] == pytest.approx(0.5 + (0.80 - 0.61) / (0.81 - 0.61))
+    assert scores[3] == pytest.approx(0.0 + 1.0)
+    assert scores[4] == pytest.approx(0.0)
+    assert fused.ids.tolist() == [2, 1, 3, 4]  # 1 and 3 tie at 1.0: the lower id first
+
+
+def test_convex_fusion_keeps_a_clear_winner_over_a_near_tie():
+    """The case RRF gets wrong: one retriever is sure, the other barely separates its hits."""
+    bm25 = scored({10: 2.5, 20: 1.0, 30: 0.9})
+    dense = scored({20: 0.80, 30: 0.79, 10: 0.76, 40: 0.50})
+    assert convex_fusion([bm25, dense], [1.0, 1.0]).ids[0] == 10
+    assert reciprocal_rank_fusion([bm25, dense], [1.0, 1.0]).ids[0] == 20
+
+
+def test_convex_fusion_handles_single_scores_and_empty_lists():
+    fused = convex_fusion([scored({5: 3.0}), ScoredIds()], [1.0, 1.0])
+    assert fused.ids.tolist() == [5] and fused.scores.tolist() == [1.0]
+    with pytest.raises(ValueError, match="one weight per ranking"):
+        convex_fusion([ScoredIds()], [1.0, 1.0])

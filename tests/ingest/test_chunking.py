@@ -227,7 +227,7 @@ def test_plan_outline_paths_and_tiny_sections_merge():
     assert "一、总体要求" not in intro.text
 
 
-def test_short_paragraphs_under_one_heading_are_packed():
+def test_short_paragraphs_under_one_heading_are_merged_up_to_min_chars():
     paragraphs = [
         f"第{n}项工作已经完成，相关材料已经报送区政府办公室备案，请各单位按时查阅并抓好落实。"
         for n in range(10)
@@ -236,10 +236,23 @@ def test_short_paragraphs_under_one_heading_are_packed():
     doc = make_doc("一、工作进展\n\n" + "\n\n".join(paragraphs))
     chunks = chunk_document(doc)
     check_invariants(doc, chunks)
-    # 6 + 2 + 10 * 41 + 9 * 2 = 436 characters: two windows, not ten chunks.
-    assert len(chunks) == 2
+    # Paragraphs (blank-line separated) are chunked one by one, a paragraph shorter than
+    # min_chars (80) joining the next: heading + 2 paragraphs (6 + 2 + 41 + 2 + 41 = 92),
+    # then pairs of 41 + 2 + 41 = 84: five chunks, not ten, and not two packed windows.
+    assert [len(chunk.text) for chunk in chunks] == [92, 84, 84, 84, 84]
     assert all(chunk.section_path == ("一、工作进展",) for chunk in chunks)
     assert all(ends_at_sentence_or_line(doc, chunk) for chunk in chunks)
+
+
+def test_paragraphs_are_not_packed_together_but_articles_stay_whole():
+    first = "甲" * 30 + "。" + "乙" * 60 + "。"
+    second = "丙" * 90 + "。"
+    news = chunk_document(make_doc("一、工作进展\n\n" + first + "\n\n" + second), max_chars=300, min_chars=60)
+    assert [c.text for c in news] == ["一、工作进展\n\n" + first, second]
+    law = make_doc("第一条 " + first + "\n\n" + second + "\n\n第二条 " + second)
+    chunks = chunk_document(law, max_chars=300, min_chars=60)
+    assert [c.section_path for c in chunks] == [("第一条",), ("第二条",)]
+    assert chunks[0].text == "第一条 " + first + "\n\n" + second
 
 
 # --- Markdown ----------------------------------------------------------------------------------

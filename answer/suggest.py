@@ -1,0 +1,21 @@
+"""Questions to offer in an empty chat: built from what the base actually holds."""
+
+from __future__ import annotations
+
+from index.kb import KnowledgeBase
+
+MAX_TERM_CHARS = 6  # cadence phrases like 月提示、季调度… make awkward questions
+
+
+def suggested_questions(kb: KnowledgeBase, limit: int = 6) -> list[str]:
+    """Glossary terms that have items, then catalogue units and categories that have children."""
+    questions = []
+    for term in kb.store.glossary_terms():
+        if len(term) <= MAX_TERM_CHARS and any(r.items for r in kb.glossary(term)):
+            questions.append(f"“{term}”是什么？")
+    records = kb.catalogue()
+    units = dict.fromkeys(r.item.unit for r in records if r.item.category)
+    questions += [f"{unit}包括哪些大类？" for unit in units]
+    categories = dict.fromkeys(r.item.category for r in records if r.item.category and r.item.item)
+    questions += [f"{category}包括哪些项目？" for category in categories]
+    return list(dict.fromkeys(questions))[:limit]

@@ -1,0 +1,53 @@
+"""Questions, suggested questions and feedback."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from answer.ask import ask as answer_question
+from answer.suggest import suggested_questions
+from answer.types import Evidence
+from api.deps import get_kb
+from api.schemas import (
+    AskRequest,
+    AskResponse,
+    EvidenceOut,
+    FeedbackRequest,
+    FeedbackResponse,
+    SuggestionsOut,
+    answer_out,
+    evidence_out,
+)
+from index.kb import KnowledgeBase
+
+router = APIRouter(prefix="/api", tags=["ask"])
+
+
+@router.post("/ask", response_model=AskResponse)
+def ask(body: AskRequest, kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> AskResponse:
+    answer = answer_question(kb, body.question)
+    answer_id = uuid.uuid4().hex
+    kb.store.record_answer(answer_id, answer.question, answer.kind.value, answer.text,
+                           [h.chunk.id for h in answer.passages])
+    return answer_out(answer_id, answer, [_with_passage(kb, e) for e in answer.citations])
+
+
+def _with_passage(kb: KnowledgeBase, evidence: Evidence) -> EvidenceOut:
+    """The passage around a supporting sentence, for the widget's "expand and highlight"."""
+    chunk = kb.store.chunk_around(evidence.citation.doc_id, evidence.start, evidence.end)
+    if chunk is None or not (chunk.start <= evidence.start and evidence.end <= chunk.end):
+        return evidence_out(evidence, evidence.sentence, evidence.start)
+    return evidence_out(evidence, chunk.text, chunk.start)
+
+
+@router.get("/suggestions", response_model=SuggestionsOut)
+def suggestions(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> SuggestionsOut:
+    return SuggestionsOut(questions=suggested_questions(kb))
+
+
+@router.post("/feedback", response_model=FeedbackResponse, status_code=201)
+def feedback(body: FeedbackRequest, kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> FeedbackResponse:
+    return FeedbackResponse(id=kb.store.add_feedback(body.answer_id, body.question, body.helpful, body.comment))

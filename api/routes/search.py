@@ -1,0 +1,59 @@
+"""Read-only search routes: passages, filters, glossary, catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import get_kb
+from api.schemas import CatalogueItemOut, GlossaryEntryOut, HitOut, SearchResponse
+from index.kb import KnowledgeBase
+from index.types import Filters, SearchMode
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+@router.get("/search", response_model=SearchResponse)
+def search(
+    kb: Annotated[KnowledgeBase, Depends(get_kb)],
+    q: Annotated[str, Query(min_length=1, max_length=500, description="Question or keywords")],
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    mode: SearchMode = SearchMode.hybrid,
+    doc: Annotated[list[str], Query(description="Document id or id prefix; repeatable")] = [],
+    kind: Annotated[list[str], Query(description="File type (pdf, docx, catalogue …); repeatable")] = [],
+    section: Annotated[str, Query(max_length=500, description="Section-path prefix, e.g. 清廉村居 > 村务清爽")] = "",
+) -> SearchResponse:
+    hits = kb.search(q, k=k, mode=mode, filters=Filters(tuple(doc), tuple(kind), section))
+    return SearchResponse(query=q, mode=mode.value, k=k, terms=kb.tokenizer.tokenize(q),
+                          hits=[HitOut.of(h) for h in hits])
+
+
+@router.get("/facets")
+def facets(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> dict:
+    """What the search filters can offer: documents, file types, catalogue units and categories."""
+    documents = kb.documents()
+    units: dict[str, list[str]] = {}
+    for record in kb.catalogue():
+        categories = units.setdefault(record.item.unit, [])
+        if record.item.category and record.item.category not in categories:
+            categories.append(record.item.category)
+    return {
+        "documents": [{"id": d.id, "title": d.title, "kind": d.kind} for d in documents],
+        "kinds": sorted({d.kind for d in documents}),
+        "units": [{"unit": unit, "categories": categories} for unit, categories in units.items()],
+    }
+
+
+@router.get("/glossary", response_model=list[GlossaryEntryOut])
+def glossary(
+    kb: Annotated[KnowledgeBase, Depends(get_kb)], term: Annotated[str, Query(max_length=100)] = ""
+) -> list[GlossaryEntryOut]:
+    return [GlossaryEntryOut.of(r) for r in kb.glossary(term)]
+
+
+@router.get("/catalogue", response_model=list[CatalogueItemOut])
+def catalogue(
+    kb: Annotated[KnowledgeBase, Depends(get_kb)], unit: Annotated[str, Query(max_length=100)] = ""
+) -> list[CatalogueItemOut]:
+    return [CatalogueItemOut.of(r) for r in kb.catalogue(unit)]

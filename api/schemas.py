@@ -1,0 +1,217 @@
+"""Typed request and response bodies of the HTTP API (they make the OpenAPI schema).
+
+Errors are always {"error": {"status": <int>, "message": <str>, "details": <list|null>}}.
+Source paths are reduced to file names: the server's directory layout is not exposed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from answer.types import Answer, Evidence
+from index.types import CatalogueRecord, Citation, DocumentRecord, FileResult, GlossaryRecord, Hit
+
+
+class ErrorBody(BaseModel):
+    status: int
+    message: str
+    details: list | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str = Field(description="File name of the source document")
+    kind: str
+    section_path: list[str]
+    section: str
+    page: int | None = None
+    row: int | None = None
+    start: int
+    end: int
+    label: str = Field(description="title · section · 第N页, ready to show")
+
+    @classmethod
+    def of(cls, citation: Citation) -> CitationOut:
+        return cls(
+            doc_id=citation.doc_id, title=citation.title, source=Path(citation.source).name, kind=citation.kind,
+            section_path=list(citation.section_path), section=citation.section, page=citation.page,
+            row=citation.row, start=citation.start, end=citation.end, label=citation.label(),
+        )
+
+
+class HitOut(BaseModel):
+    chunk_id: int
+    rank: int
+    score: float
+    mode: str
+    text: str
+    citation: CitationOut
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        return cls(chunk_id=hit.chunk.id, rank=hit.rank, score=hit.score, mode=hit.mode.value,
+                   text=hit.chunk.text, citation=CitationOut.of(hit.citation))
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    k: int
+    terms: list[str] = Field(description="The query's search terms, for highlighting")
+    hits: list[HitOut]
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000, description="The question in plain Chinese")
+
+
+class EvidenceOut(BaseModel):
+    """A citation with the passage around the supporting sentence, for "expand and highlight"."""
+
+    citation: CitationOut
+    sentence: str
+    start: int = Field(description="Sentence offsets in the document text")
+    end: int
+    passage: str = Field(description="The passage holding the sentence")
+    highlight_start: int = Field(description="passage[highlight_start:highlight_end] == sentence")
+    highlight_end: int
+
+
+class AskResponse(BaseModel):
+    answer_id: str = Field(description="Quote it when sending feedback")
+    question: str
+    text: str
+    kind: Literal["glossary", "catalogue", "passage", "none"]
+    citations: list[EvidenceOut]
+    passages: list[HitOut]
+
+
+class GlossaryEntryOut(BaseModel):
+    term: str
+    items: list[str] = Field(description="Empty when the source names the term without spelling it out")
+    count: int
+    citation: CitationOut
+
+    @classmethod
+    def of(cls, record: GlossaryRecord) -> GlossaryEntryOut:
+        return cls(term=record.term, items=list(record.items), count=len(record.items),
+                   citation=CitationOut.of(record.citation))
+
+
+class CatalogueItemOut(BaseModel):
+    chunk_id: int
+    unit: str
+    category: str
+    item: str
+    path: list[str]
+    standard: str
+    problem: str
+    department: str
+    row: int
+    extra: dict[str, str]
+    citation: CitationOut
+
+    @classmethod
+    def of(cls, record: CatalogueRecord) -> CatalogueItemOut:
+        item = record.item
+        return cls(chunk_id=record.chunk_id, unit=item.unit, category=item.category, item=item.item,
+                   path=list(item.path), standard=item.standard, problem=item.problem,
+                   department=item.department, row=item.row, extra=dict(item.extra),
+                   citation=CitationOut.of(record.citation))
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    source: str
+    kind: str
+    chunks: int
+    chars: int
+    ingested_at: str
+
+    @classmethod
+    def of(cls, record: DocumentRecord) -> DocumentOut:
+        return cls(id=record.id, title=record.title, source=Path(record.source).name, kind=record.kind,
+                   chunks=record.chunks, chars=record.chars, ingested_at=record.ingested_at)
+
+
+class FileResultOut(BaseModel):
+    file: str
+    status: Literal["added", "updated", "unchanged", "duplicate", "failed"]
+    doc_id: str
+    title: str
+    chunks: int
+    message: str
+
+    @classmethod
+    def of(cls, result: FileResult) -> FileResultOut:
+        return cls(file=Path(result.path).name, status=result.status.value, doc_id=result.doc_id,
+                   title=result.title, chunks=result.chunks, message=result.message)
+
+
+class JobOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    files_total: int
+    files_done: int
+    results: list[FileResultOut]
+    error: str = ""
+
+
+class DeletedOut(BaseModel):
+    id: str
+    title: str
+    chunks: int
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: str = Field(min_length=1, max_length=64)
+    question: str = Field(min_length=1, max_length=2000)
+    helpful: bool
+    comment: str = Field("", max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+
+
+class SuggestionsOut(BaseModel):
+    questions: list[str]
+
+
+class ExportRequest(BaseModel):
+    """What a trainer selected for a handout."""
+
+    title: str = Field("学习材料", max_length=200)
+    passages: list[int] = Field(default_factory=list, description="Chunk ids of selected passages")
+    terms: list[str] = Field(default_factory=list, description="Glossary terms")
+    catalogue: list[int] = Field(default_factory=list, description="Chunk ids of catalogue items")
+    format: Literal["docx", "md"] = "docx"
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    model: str
+
+
+def answer_out(answer_id: str, answer: Answer, evidence: list[EvidenceOut]) -> AskResponse:
+    return AskResponse(answer_id=answer_id, question=answer.question, text=answer.text, kind=answer.kind.value,
+                       citations=evidence, passages=[HitOut.of(h) for h in answer.passages])
+
+
+def evidence_out(evidence: Evidence, passage: str, passage_start: int) -> EvidenceOut:
+    """`passage` is document.text[passage_start:...] and holds the sentence."""
+    start = max(evidence.start - passage_start, 0)
+    return EvidenceOut(citation=CitationOut.of(evidence.citation), sentence=evidence.sentence,
+                       start=evidence.start, end=evidence.end, passage=passage,
+                       highlight_start=start, highlight_end=min(start + len(evidence.sentence), len(passage)))

@@ -1,0 +1,85 @@
+"""A real uvicorn server over a real knowledge base built from corpus/, for HTTP and browser tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+
+API_KEY = "test-admin-key"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn in a thread; stops when the test session ends."""
+
+    def __init__(self, app, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("the test server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def api_kb(tmp_path_factory, embedder):
+    """The knowledge base behind the live server: corpus/ ingested with the real model."""
+    from index.kb import KnowledgeBase
+
+    settings = Settings(
+        kb_dir=tmp_path_factory.mktemp("api") / "kb",
+        api_key=API_KEY,
+        cors_origins=["http://portal.example"],
+        max_upload_mb=1,
+        max_upload_files=5,
+    )
+    kb = KnowledgeBase(settings, embedder=embedder)
+    kb.ingest([REPO / "corpus"])
+    yield kb
+    kb.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(api_kb) -> str:
+    """Base URL of a real HTTP server (admin key API_KEY, CORS for http://portal.example)."""
+    server = LiveServer(create_app(api_kb.settings, api_kb), free_port())
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def closed_admin_server(api_kb) -> str:
+    """The same base served with no API key configured: admin routes must be off."""
+    settings = api_kb.settings.model_copy(update={"api_key": None})
+    server = LiveServer(create_app(settings, api_kb), free_port())
+    server.start()
+    yield server.url
+    server.stop()
