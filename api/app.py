@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api.jobs import JobRegistry
-from api.routes import admin, ask, pages, search
+from api.routes import admin, ask, export, pages, search
 from api.routes.pages import STATIC
 from api.schemas import ErrorResponse, HealthOut
 from api.settings import Settings
@@ -81,13 +81,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         stats = request.app.state.kb.stats()
         return HealthOut(status="ok", documents=stats["documents"], chunks=stats["chunks"], model=stats["model"])
 
-    for router in (search.router, ask.router, admin.router, pages.router):
+    for router in (search.router, ask.router, export.router, admin.router, pages.router):
         app.include_router(router)
-    try:
-        from api.routes import export
-    except ImportError:  # the export route needs answer.handout
-        log.warning("handout export is not available")
-    else:
-        app.include_router(export.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     return app
