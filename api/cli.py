@@ -7,7 +7,7 @@ import logging
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -56,7 +56,7 @@ def _quiet_libraries() -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    kb: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge-base directory [default: ./data/kb]")] = None,
+    kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge-base directory [default: ./data/kb]")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress messages of the library")] = False,
 ) -> None:
     level = logging.INFO if verbose else logging.WARNING
@@ -147,8 +147,8 @@ def search(
     query: Annotated[str, typer.Argument(help="The question or keywords, in Chinese")],
     mode: Annotated[SearchMode, typer.Option(help="Retriever")] = SearchMode.hybrid,
     k: Annotated[int, typer.Option("--k", "-k", help="Number of results", min=1, max=1000)] = 5,
-    doc: Annotated[Optional[list[str]], typer.Option(help="Only this document (id or id prefix); repeatable")] = None,
-    kind: Annotated[Optional[list[str]], typer.Option(help="Only this file type (pdf, docx, ...); repeatable")] = None,
+    doc: Annotated[list[str] | None, typer.Option(help="Only this document (id or id prefix); repeatable")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Only this file type (pdf, docx, ...); repeatable")] = None,
     section: Annotated[str, typer.Option(help="Only sections whose path starts with this")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON")] = False,
 ) -> None:
@@ -225,10 +225,10 @@ def bench(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest", exists=True)],
     queries: Annotated[Path, typer.Option(help="JSONL file of questions with a 'text' field", exists=True)],
-    limit_files: Annotated[Optional[int], typer.Option(help="Ingest only the first N files (sorted)")] = None,
-    limit_queries: Annotated[Optional[int], typer.Option(help="Time only the first N questions")] = None,
+    limit_files: Annotated[int | None, typer.Option(help="Ingest only the first N files (sorted)")] = None,
+    limit_queries: Annotated[int | None, typer.Option(help="Time only the first N questions")] = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000)] = 10,
-    out: Annotated[Optional[Path], typer.Option(help="Also write the figures as JSON here")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write the figures as JSON here")] = None,
 ) -> None:
     """Measure ingest throughput and search latency (p50/p95 per mode) on an empty knowledge base."""
     from eval import benchmark
@@ -342,10 +342,10 @@ def catalogue(
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on [default: 127.0.0.1]")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port [default: 8000]")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: 8000]")] = None,
     seed: Annotated[
-        Optional[list[Path]], typer.Option(help="Ingest these files/folders first when the base is empty", exists=True)
+        list[Path] | None, typer.Option(help="Ingest these files/folders first when the base is empty", exists=True)
     ] = None,
 ) -> None:
     """Serve the HTTP API, the trainers' page (/), the widget (/widget.js) and a demo host page (/demo)."""
@@ -381,7 +381,7 @@ app.add_typer(eval_app, name="eval")
 @eval_app.command("qa")
 def eval_qa(
     ctx: typer.Context,
-    dataset: Annotated[Optional[Path], typer.Option(help="QA set (JSONL) [default: eval/datasets/seed_qa.jsonl]")] = None,
+    dataset: Annotated[Path | None, typer.Option(help="QA set (JSONL) [default: eval/datasets/seed_qa.jsonl]")] = None,
     calibrate: Annotated[bool, typer.Option(help="Sweep the abstention thresholds and print the best")] = False,
     show: Annotated[bool, typer.Option(help="List every question with its outcome")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,

@@ -33,11 +33,11 @@ from index.store import Store
 from index.types import (
     CatalogueRecord,
     DocumentRecord,
-    GlossaryRecord,
     Embedder,
     FileResult,
     FileStatus,
     Filters,
+    GlossaryRecord,
     Hit,
     IngestReport,
     ScoredIds,

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -449,7 +449,7 @@ class Store:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _chunk_holding(chunks: Sequence[Chunk], offset: int) -> Chunk | None:

@@ -12,8 +12,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from api.settings import Settings  # noqa: E402
-from index.embed import SentenceTransformerEmbedder  # noqa: E402
+from api.settings import Settings
+from index.embed import SentenceTransformerEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "corpus" / "000_5c55d41fe458c655.txt"

@@ -12,30 +12,13 @@ from pathlib import Path
 import docx
 import pytest
 
+from tests.api.conftest import SCREENSHOTS, WAIT_MS, needs_chromium
 from tests.conftest import REPO
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-WAIT_MS = 15_000
-SCREENSHOTS = REPO / "test-output" / "screenshots"
 STATIC = REPO / "api" / "static"
 TITLE = "五清专题学习"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture

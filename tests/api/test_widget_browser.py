@@ -14,40 +14,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, SEED, WUQING
+from tests.api.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, needs_chromium
+from tests.conftest import SEED, WUQING
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-WAIT_MS = 15_000
 PORTAL = "http://portal.example"  # allowed by the live server's CORS settings (tests/api/conftest.py)
 # Chromium blocks a public-looking page (portal.example, answered by Playwright) from reaching a
 # loopback server ("private network access"); real deployments serve the API on a public host.
 PNA_FEATURES = "BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,LocalNetworkAccessChecks"
-CROSS_ORIGIN_ARGS = [*ARGS, f"--disable-features={PNA_FEATURES}"]
-SCREENSHOTS = REPO / "test-output" / "screenshots"
+CROSS_ORIGIN_ARGS = [*CHROMIUM_ARGS, f"--disable-features={PNA_FEATURES}"]
 TITLE = "清廉建设问答"
 HOST = "policykb-widget"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.is_file(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-    yield chromium
-    chromium.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture
