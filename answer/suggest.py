@@ -9,10 +9,9 @@ MAX_TERM_CHARS = 6  # cadence phrases like 月提示、季调度… make awkward
 
 def suggested_questions(kb: KnowledgeBase, limit: int = 6) -> list[str]:
     """Glossary terms that have items, then catalogue units and categories that have children."""
-    questions = []
-    for term in kb.store.glossary_terms():
-        if len(term) <= MAX_TERM_CHARS and any(r.items for r in kb.glossary(term)):
-            questions.append(f"“{term}”是什么？")
+    # one pass over the glossary (ordered by term), not one query per term
+    spelled = dict.fromkeys(r.term for r in kb.glossary() if r.items and len(r.term) <= MAX_TERM_CHARS)
+    questions = [f"“{term}”是什么？" for term in spelled]
     records = kb.catalogue()
     units = dict.fromkeys(r.item.unit for r in records if r.item.category)
     questions += [f"{unit}包括哪些大类？" for unit in units]
