@@ -430,5 +430,88 @@ def eval_qa(
     console.print(table)
 
 
+class _EvalProgress:
+    """Progress bars for `eval retrieval`: files/passages while building, queries per configuration."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.ingest = _ProgressListener(progress)
+        self.work = progress.add_task("preparing", total=None)
+
+    def stage(self, text: str) -> None:
+        self.progress.update(self.work, description=text, completed=0, total=None)
+
+    def prepared(self, count: int) -> None:
+        self.progress.advance(self.work, count)
+
+    def started(self, name: str, total: int) -> None:
+        self.progress.update(self.work, description=f"querying · {name}", completed=0, total=total)
+
+    def advanced(self) -> None:
+        self.progress.advance(self.work)
+
+    def __getattr__(self, name: str):  # files_found, file_started, encoded, file_done
+        return getattr(self.ingest, name)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    ctx: typer.Context,
+    dataset: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")],
+    mode: Annotated[list[str] | None, typer.Option(
+        help="passage (index the corpus entries) and/or e2e (ingest --docs); repeatable [default: passage]"
+    )] = None,
+    docs: Annotated[Path | None, typer.Option(help="Folder of raw documents for e2e mode")] = None,
+    config: Annotated[list[str] | None, typer.Option(
+        help="Configuration: a preset (bm25, dense, hybrid-rrf, hybrid-convex) or NAME:key=value,...; repeatable"
+    )] = None,
+    baseline: Annotated[list[str] | None, typer.Option(help="Baselines to run: rank_bm25, m3e-flat [default: both]")] = None,
+    no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Run no baseline")] = False,
+    split: Annotated[str, typer.Option(help="qrels/<split>.tsv [default: the only one]")] = "",
+    subset: Annotated[str, typer.Option(help="all, or the fixed tune / confirm part of the queries")] = "all",
+    limit_queries: Annotated[int | None, typer.Option(min=1, help="Use only the first N queries")] = None,
+    k: Annotated[int, typer.Option(min=1, max=1000, help="Depth of each ranking")] = 100,
+    out: Annotated[Path | None, typer.Option(help="Report folder [default: data/eval/<dataset>]")] = None,
+    cache: Annotated[Path, typer.Option(help="Where built bases are kept and reused")] = Path("data/eval-cache"),
+) -> None:
+    """Recall@1/5/10/20/100, MRR@10, nDCG@10, MAP@100 and latency of several configurations, with paired tests.
+
+    Writes report.md, report.json, runs/*.trec, recall_at_k.png and wins_losses.png per mode.
+    """
+    from eval.datasets import load_dataset
+    from eval.report import markdown_table
+    from eval.retrieval import BenchmarkPlan, run_benchmark
+    from eval.runner import BASELINES, DEFAULT_CONFIGS, parse_config
+
+    try:
+        data = load_dataset(dataset, split, limit_queries)
+        configs = tuple(parse_config(spec) for spec in (config or DEFAULT_CONFIGS))
+        mode = mode or ["passage"]
+        bad = [m for m in mode if m not in ("passage", "e2e")]
+        if bad:
+            raise ValueError(f"unknown mode(s) {bad}; use passage and/or e2e")
+        if "e2e" in mode and (docs is None or not docs.is_dir()):
+            raise ValueError("e2e mode needs --docs, the folder of raw documents the corpus was cut from")
+        plan = BenchmarkPlan(
+            data, tuple(dict.fromkeys(mode)), configs, () if no_baselines else tuple(baseline or BASELINES),
+            out or Path("data/eval") / data.name, cache, docs, subset, k,
+        )
+        plan.queries()  # checks the subset name
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        with Progress(*columns, console=errors, transient=True) as progress:
+            evaluations = run_benchmark(plan, ctx.obj, _EvalProgress(progress))
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    for name, evaluation in evaluations.items():
+        console.print(f"\n[bold]{data.name} · {data.split} · {name} mode · {evaluation.queries} queries[/bold]")
+        console.print(markdown_table(evaluation), soft_wrap=True, markup=False)
+        console.print(f"Report: {plan.out / name / 'report.md'}")
+
+
 if __name__ == "__main__":
     app()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.types import CatalogueRecord, Citation, DocumentRecord, Filters, GlossaryRecord
+from index.types import CatalogueRecord, Citation, DocumentRecord, Filters, GlossaryRecord, StoredDocument
 from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, Page
 
 log = logging.getLogger(__name__)
@@ -152,63 +152,88 @@ class Store:
         For a catalogue, chunk i is the chunk of doc.items[i]. Returns (new chunk ids,
         removed chunk ids) so the derived indexes can follow.
         """
-        if doc.items and len(doc.items) != len(chunks):
-            raise ValueError(f"{doc.source}: {len(doc.items)} catalogue rows but {len(chunks)} chunks")
-        now = _now()
-        pages = json.dumps([[p.number, p.start, p.end] for p in doc.pages])
+        return self.replace_documents([StoredDocument(doc, tuple(chunks), file_hash, size, tuple(glossary))])
+
+    def replace_documents(self, batch: Sequence[StoredDocument]) -> tuple[np.ndarray, np.ndarray]:
+        """`replace_document` for many documents in one transaction (bulk loads of pre-cut passages).
+
+        Returns (new chunk ids in batch order, removed chunk ids).
+        """
+        for item in batch:
+            if item.doc.items and len(item.doc.items) != len(item.chunks):
+                raise ValueError(
+                    f"{item.doc.source}: {len(item.doc.items)} catalogue rows but {len(item.chunks)} chunks"
+                )
+        added: list[int] = []
+        removed: list[int] = []
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                removed = [
-                    row[0]
-                    for row in self._db.execute(
-                        "SELECT c.id FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.source=? OR d.id=?",
-                        (doc.source, doc.id),
-                    )
-                ]
-                self._db.execute("DELETE FROM documents WHERE source=? OR id=?", (doc.source, doc.id))
-                self._db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-                    (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, file_hash, size, now),
-                )
-                added = []
-                for ord_, chunk in enumerate(chunks):
-                    cursor = self._db.execute(
-                        "INSERT INTO chunks (doc_id, ord, text, start, end, section, section_path, page, meta)"
-                        " VALUES (?,?,?,?,?,?,?,?,?)",
-                        (
-                            doc.id,
-                            ord_,
-                            chunk.text,
-                            chunk.start,
-                            chunk.end,
-                            chunk.section,
-                            json.dumps(list(chunk.section_path), ensure_ascii=False),
-                            chunk.page,
-                            json.dumps(chunk.meta, ensure_ascii=False),
-                        ),
-                    )
-                    added.append(cursor.lastrowid)
-                for chunk_id, item in zip(added, doc.items):
-                    self._db.execute(
-                        "INSERT INTO catalogue_items VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (chunk_id, doc.id, item.row, item.unit, item.category, item.item, item.standard,
-                         item.problem, item.department, json.dumps(item.extra, ensure_ascii=False)),
-                    )
-                for entry in glossary:
-                    holder = _chunk_holding(chunks, entry.start)
-                    self._db.execute(
-                        "INSERT INTO glossary (doc_id, term, items, start, end, section_path, page)"
-                        " VALUES (?,?,?,?,?,?,?)",
-                        (doc.id, entry.term, json.dumps(entry.items, ensure_ascii=False), entry.start, entry.end,
-                         json.dumps(list(holder.section_path) if holder else [], ensure_ascii=False),
-                         doc.page_at(entry.start)),
-                    )
+                for item in batch:
+                    new, old = self._write_document(item)
+                    added.extend(new)
+                    removed.extend(old)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return np.array(added, dtype=np.int64), np.array(removed, dtype=np.int64)
+
+    def _write_document(self, item: StoredDocument) -> tuple[list[int], list[int]]:
+        """Inside an open transaction: replace one document; returns (added, removed) chunk ids."""
+        doc, chunks = item.doc, item.chunks
+        pages = json.dumps([[p.number, p.start, p.end] for p in doc.pages])
+        removed = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.source=? OR d.id=?",
+                (doc.source, doc.id),
+            )
+        ]
+        self._db.execute("DELETE FROM documents WHERE source=? OR id=?", (doc.source, doc.id))
+        self._db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+            (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, item.file_hash, item.size, _now()),
+        )
+        added = []
+        for ord_, chunk in enumerate(chunks):
+            cursor = self._db.execute(
+                "INSERT INTO chunks (doc_id, ord, text, start, end, section, section_path, page, meta)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.id,
+                    ord_,
+                    chunk.text,
+                    chunk.start,
+                    chunk.end,
+                    chunk.section,
+                    json.dumps(list(chunk.section_path), ensure_ascii=False),
+                    chunk.page,
+                    json.dumps(chunk.meta, ensure_ascii=False),
+                ),
+            )
+            added.append(cursor.lastrowid)
+        for chunk_id, row in zip(added, doc.items):
+            self._db.execute(
+                "INSERT INTO catalogue_items VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (chunk_id, doc.id, row.row, row.unit, row.category, row.item, row.standard,
+                 row.problem, row.department, json.dumps(row.extra, ensure_ascii=False)),
+            )
+        for entry in item.glossary:
+            holder = _chunk_holding(chunks, entry.start)
+            self._db.execute(
+                "INSERT INTO glossary (doc_id, term, items, start, end, section_path, page)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (doc.id, entry.term, json.dumps(entry.items, ensure_ascii=False), entry.start, entry.end,
+                 json.dumps(list(holder.section_path) if holder else [], ensure_ascii=False),
+                 doc.page_at(entry.start)),
+            )
+        return added, removed
+
+    def file_hashes(self) -> dict[str, str]:
+        """source -> file hash of every stored document (lets bulk loads skip what is already in)."""
+        with self._lock:
+            return dict(self._db.execute("SELECT source, file_hash FROM documents").fetchall())
 
     def delete_document(self, doc_id: str) -> np.ndarray:
         """Delete a document and its chunks; returns the removed chunk ids."""

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk
+from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry
 
 
 class SearchMode(str, Enum):
@@ -117,6 +117,17 @@ class Retriever(Protocol):
     def ids(self) -> np.ndarray: ...
 
     def save(self, folder: Path) -> None: ...
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document ready for the store: its chunks, the hash and size of its source, its glossary."""
+
+    doc: Document
+    chunks: tuple[Chunk, ...]
+    file_hash: str
+    size: int
+    glossary: tuple[GlossaryEntry, ...] = ()
 
 
 @dataclass(frozen=True)
