@@ -513,5 +513,30 @@ def eval_retrieval(
         console.print(f"Report: {plan.out / name / 'report.md'}")
 
 
+@eval_app.command("import-feedback")
+def eval_import_feedback(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="Folder to write the BEIR dataset into")],
+) -> None:
+    """Turn users' feedback on answers into a BEIR dataset (corpus, queries, qrels/feedback.tsv)."""
+    from eval.feedback import export_feedback
+
+    kb = _open(ctx)
+    try:
+        result = export_feedback(kb, out)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        kb.close()
+    console.print(
+        f"Wrote {result.folder}: {result.passages} passages, {result.queries} questions, "
+        f"{result.judgements} judgements ({result.relevant} relevant). Skipped: {result.skipped_abstentions} "
+        f"on abstentions, {result.skipped_unknown} on answers no longer in the base.",
+        soft_wrap=True,
+    )
+    console.print(f"Measure with: policykb eval retrieval {result.folder}", soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

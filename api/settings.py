@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     rrf_weight_bm25: float = Field(1.0, ge=0, description="Weight of BM25 in either fusion")
     rrf_weight_dense: float = Field(1.0, ge=0, description="Weight of dense retrieval in either fusion")
     fusion_depth: int = Field(100, ge=1, description="Hits taken from each retriever before fusion")
+    rerank: Literal["none", "document"] = Field(
+        "none", description="Rerank stage: document = add the strength of each passage's document (law)"
+    )
+    rerank_depth: int = Field(200, ge=1, le=1000, description="Candidates the rerank stage reorders")
+    rerank_weight: float = Field(0.3, ge=0, le=1, description="Share of the document evidence in the reranked score")
     bm25_k1: float = Field(1.2, gt=0)
     bm25_b: float = Field(0.75, ge=0, le=1)
     user_dict: Path | None = Field(None, description="Extra jieba user dictionary (one term per line)")

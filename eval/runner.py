@@ -42,9 +42,10 @@ PRESETS: dict[str, str] = {
     "dense": "mode=dense",
     "hybrid-rrf": "mode=hybrid,fusion=rrf",
     "hybrid-convex": "mode=hybrid,fusion=convex",
+    "hybrid-convex+doc": "mode=hybrid,fusion=convex,rerank=document",
 }
 BASELINES = ("rank_bm25", "m3e-flat")
-DEFAULT_CONFIGS = ("bm25", "dense", "hybrid-rrf", "hybrid-convex")
+DEFAULT_CONFIGS = ("bm25", "dense", "hybrid-rrf", "hybrid-convex", "hybrid-convex+doc")
 
 
 @dataclass(frozen=True)
@@ -110,19 +111,24 @@ def _key(*parts: object) -> str:
 
 
 def passage_documents(dataset: Dataset) -> list[StoredDocument]:
-    """Each corpus entry as a one-chunk document whose id carries the passage id."""
+    """Each corpus entry as a one-chunk document whose id carries the passage id.
+
+    The document title is the entry's `law` field when it has one (so passages of one law
+    share a title, as the chunks of one ingested law do), else its own title.
+    """
     items = []
     for passage in dataset.passages.values():
         text = passage.indexed_text
+        title = passage.fields.get("law") or passage.title or passage.id
         doc = Document(
             id=passage_doc_id(passage.id),
-            title=passage.title or passage.id,
+            title=title,
             source=f"{dataset.folder / 'corpus.jsonl'}#{passage.id}",
             kind="passage",
             text=text,
         )
         chunk = Chunk(doc.id, text, 0, len(text), (passage.title,) if passage.title else ())
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
         items.append(StoredDocument(doc, (chunk,) if text.strip() else (), digest, len(text.encode("utf-8"))))
     return items
 

@@ -29,6 +29,7 @@ from index.dense import FaissRetriever
 from index.embed import CachedEmbedder, SentenceTransformerEmbedder
 from index.hybrid import convex_fusion, reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
+from index.rerank import document_rerank
 from index.store import Store
 from index.types import (
     CatalogueRecord,
@@ -353,7 +354,7 @@ class KnowledgeBase:
         mode: SearchMode | str = SearchMode.hybrid,
         filters: Filters | None = None,
     ) -> list[Hit]:
-        """Rank chunks for `query`: BM25, dense, or both fused by reciprocal rank (the default)."""
+        """Rank chunks for `query`: BM25, dense, or both fused (the default), then the rerank stage if set."""
         query = query.strip() if isinstance(query, str) else ""
         if not query:
             raise ValueError("the query is empty")
@@ -365,9 +366,19 @@ class KnowledgeBase:
             raise ValueError(f"unknown search mode {mode!r}; use one of {[m.value for m in SearchMode]}") from None
         allowed = self.store.allowed_ids(filters) if filters and not filters.is_empty() else None
         vector = self.embedder.encode_queries([query])[0] if mode is not SearchMode.bm25 else None
+        reranked = self.settings.rerank != "none"
+        depth = max(k, self.settings.rerank_depth) if reranked else k
         with self._lock:
-            ranked = self._rank(query, vector, k, mode, allowed)
+            ranked = self._rank(query, vector, depth, mode, allowed)
+        if reranked:
+            ranked = self._rerank(ranked, depth)
         return self._hits(ranked, mode, k)
+
+    def _rerank(self, ranked: ScoredIds, depth: int) -> ScoredIds:
+        """The configured rerank stage over the best `depth` candidates."""
+        top = ScoredIds(ranked.ids[:depth], ranked.scores[:depth])
+        titles = self.store.chunk_titles(top.ids.tolist())
+        return document_rerank(top, titles, self.settings.rerank_weight)
 
     def _rank(
         self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode, allowed: np.ndarray | None

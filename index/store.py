@@ -324,6 +324,20 @@ class Store:
                     out[chunk_id] = (chunk, Citation(doc_id, title, source, kind, path, page, start, end, row_number))
         return out
 
+    def chunk_titles(self, ids: Sequence[int]) -> list[str]:
+        """The title of each chunk's document, in the order of `ids` ("" for unknown ids)."""
+        titles: dict[int, str] = {}
+        with self._lock:
+            for begin in range(0, len(ids), 500):
+                batch = [int(i) for i in ids[begin : begin + 500]]
+                rows = self._db.execute(
+                    f"SELECT c.id, d.title FROM chunks c JOIN documents d ON d.id=c.doc_id"
+                    f" WHERE c.id IN ({','.join('?' * len(batch))})",
+                    batch,
+                ).fetchall()
+                titles.update(rows)
+        return [titles.get(int(i), "") for i in ids]
+
     def allowed_ids(self, filters: Filters) -> np.ndarray:
         """Chunk ids that pass `filters`."""
         clauses, params = [], []

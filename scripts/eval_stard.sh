@@ -16,5 +16,5 @@ if [[ ! -f "$STARD_DIR/corpus.jsonl" || ! -d "$STARD_DIR/laws" ]]; then
 fi
 POLICYKB="${POLICYKB:-.venv/bin/policykb}"
 exec "$POLICYKB" eval retrieval "$STARD_DIR" --docs "$STARD_DIR/laws" --mode passage --mode e2e \
-    --config bm25 --config dense --config hybrid-rrf --config hybrid-convex \
+    --config bm25 --config dense --config hybrid-rrf --config hybrid-convex --config hybrid-convex+doc \
     --out data/eval/stard "$@"

@@ -30,8 +30,11 @@ router = APIRouter(prefix="/api", tags=["ask"])
 def ask(body: AskRequest, kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> AskResponse:
     answer = answer_question(kb, body.question)
     answer_id = uuid.uuid4().hex
+    # Kept with the answer so feedback can grade passages later (`policykb eval import-feedback`):
+    # the chunks holding the cited sentences, else the passages the answer was read from.
+    cited = [c.id for e in answer.citations if (c := kb.store.chunk_around(e.citation.doc_id, e.start, e.end))]
     kb.store.record_answer(answer_id, answer.question, answer.kind.value, answer.text,
-                           [h.chunk.id for h in answer.passages])
+                           list(dict.fromkeys(cited)) or [h.chunk.id for h in answer.passages])
     return answer_out(answer_id, answer, [_with_passage(kb, e) for e in answer.citations])
 
 

@@ -24,7 +24,7 @@ def test_eval_retrieval_on_the_seed_set_in_both_modes(tmp_path):
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    names = ["rank_bm25", "m3e-flat", "bm25", "dense", "hybrid-rrf", "hybrid-convex"]
+    names = ["rank_bm25", "m3e-flat", "bm25", "dense", "hybrid-rrf", "hybrid-convex", "hybrid-convex+doc"]
     reports = {}
     for mode in ("passage", "e2e"):
         folder = out / mode

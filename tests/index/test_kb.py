@@ -227,3 +227,21 @@ def test_catalogue_hits_cite_their_row(corpus_kb):
     assert hit.citation.section_path == ("清廉村居", "村务清爽", "三公开")
     assert hit.citation.row == 8  # the CSV's header is row 1
     assert hit.citation.label().endswith("清廉村居 > 村务清爽 > 三公开 · 第8行")
+
+
+def test_document_rerank_reorders_the_fused_candidates(built_kb):
+    from index.rerank import document_rerank
+    from index.types import ScoredIds
+
+    query = "清廉学校建设的标准"
+    plain = built_kb.search(query, k=200)
+    built_kb.settings, original = built_kb.settings.model_copy(update={"rerank": "document"}), built_kb.settings
+    try:
+        reranked = built_kb.search(query, k=5)
+    finally:
+        built_kb.settings = original
+    ids = np.array([h.chunk.id for h in plain], dtype=np.int64)
+    scores = np.array([h.score for h in plain])
+    expected = document_rerank(ScoredIds(ids, scores), [h.citation.title for h in plain], original.rerank_weight)
+    assert [h.chunk.id for h in reranked] == expected.ids[:5].tolist()
+    assert [h.score for h in reranked] == pytest.approx(expected.scores[:5].tolist())
