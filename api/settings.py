@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     rrf_weight_bm25: float = Field(1.0, ge=0, description="Weight of BM25 in either fusion")
     rrf_weight_dense: float = Field(1.0, ge=0, description="Weight of dense retrieval in either fusion")
     fusion_depth: int = Field(100, ge=1, description="Hits taken from each retriever before fusion")
+    expand_terms: int = Field(
+        0, ge=0, le=50, description="Query expansion: terms taken from the best first-pass passages into BM25 (0 = off)"
+    )
+    expand_docs: int = Field(3, ge=1, le=20, description="First-pass passages the expansion terms come from")
     rerank: Literal["none", "document"] = Field(
         "none", description="Rerank stage: document = add the strength of each passage's document (law)"
     )

@@ -383,16 +383,31 @@ class KnowledgeBase:
     def _rank(
         self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode, allowed: np.ndarray | None
     ) -> ScoredIds:
+        expand = self.settings.expand_terms > 0
         if mode is SearchMode.bm25 or vector is None:
-            return self.lexical.search(query, k, allowed)
+            ranked = self.lexical.search(query, k, allowed)
+            return self._expanded_bm25(query, ranked.ids, k, allowed) if expand else ranked
         if mode is SearchMode.dense:
             return self.dense.search_vector(vector, k, allowed)
         depth = max(k, self.settings.fusion_depth)
-        rankings = [self.lexical.search(query, depth, allowed), self.dense.search_vector(vector, depth, allowed)]
+        dense = self.dense.search_vector(vector, depth, allowed)
+        fused = self._fuse(self.lexical.search(query, depth, allowed), dense)
+        if expand:  # second BM25 pass with terms from the best fused passages, fused again
+            fused = self._fuse(self._expanded_bm25(query, fused.ids, depth, allowed), dense)
+        return fused
+
+    def _fuse(self, lexical: ScoredIds, dense: ScoredIds) -> ScoredIds:
         weights = [self.settings.rrf_weight_bm25, self.settings.rrf_weight_dense]
         if self.settings.fusion == "convex":
-            return convex_fusion(rankings, weights)
-        return reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)
+            return convex_fusion([lexical, dense], weights)
+        return reciprocal_rank_fusion([lexical, dense], weights, self.settings.rrf_k)
+
+    def _expanded_bm25(self, query: str, first: np.ndarray, k: int, allowed: np.ndarray | None) -> ScoredIds:
+        """BM25 for the query plus expansion terms drawn from the first pass's best passages."""
+        tokens = self.lexical.query_tokens(query)
+        feedback = first[: self.settings.expand_docs].tolist()
+        terms = self.lexical.expansion_terms(feedback, tokens, self.settings.expand_terms)
+        return self.lexical.search_tokens(tokens + terms, k, allowed)
 
     def _hits(self, ranked: ScoredIds, mode: SearchMode, k: int) -> list[Hit]:
         ids = ranked.ids[:k].tolist()

@@ -116,6 +116,8 @@ class BM25Retriever:
         self._docs: dict[int, np.ndarray] = {}  # chunk id -> token ids
         self._model: bm25s.BM25 | None = None
         self._model_ids = np.empty(0, dtype=np.int64)
+        self._df: np.ndarray | None = None  # document frequency per token id, for query expansion
+        self._tokens: list[str] | None = None  # token id -> token
 
     # -- changes ---------------------------------------------------------------------
 
@@ -127,12 +129,12 @@ class BM25Retriever:
             self._docs[int(chunk_id)] = np.array(
                 [self._vocab.setdefault(t, len(self._vocab)) for t in tokens], dtype=np.int32
             )
-        self._model = None
+        self._model = self._df = None
 
     def remove(self, ids: np.ndarray) -> None:
         for chunk_id in ids.tolist():
             self._docs.pop(int(chunk_id), None)
-        self._model = None
+        self._model = self._df = None
 
     def ids(self) -> np.ndarray:
         return np.fromiter(self._docs.keys(), dtype=np.int64, count=len(self._docs))
@@ -165,11 +167,58 @@ class BM25Retriever:
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> ScoredIds:
         """Top-k chunk ids by BM25 score; only ids in `allowed` when given. Zero scores are dropped."""
+        return self.search_tokens(self.query_tokens(query), k, allowed)
+
+    def expansion_terms(self, chunk_ids: Sequence[int], exclude: Sequence[str], count: int) -> list[str]:
+        """The `count` terms that best characterise some chunks: summed tf x idf over them.
+
+        Pseudo-relevance feedback (Rocchio 1971; Lavrenko and Croft, "Relevance-based language
+        models", SIGIR 2001): the best passages of a first search lend their vocabulary to the
+        query, so a layperson's 老板不给工资 can reach articles that say 拖欠劳动报酬.
+        Single characters and the query's own terms are left out.
+        """
+        if count < 1 or not len(chunk_ids):
+            return []
+        df = self._document_frequencies()
+        weights: dict[int, float] = {}
+        n = len(self._docs)
+        for chunk_id in chunk_ids:
+            tokens = self._docs.get(int(chunk_id))
+            if tokens is None or not len(tokens):
+                continue
+            ids, tf = np.unique(tokens, return_counts=True)
+            idf = np.log1p((n - df[ids] + 0.5) / (df[ids] + 0.5))
+            for token_id, weight in zip(ids.tolist(), (tf / len(tokens) * idf).tolist()):
+                weights[token_id] = weights.get(token_id, 0.0) + weight
+        id_to_token = self._id_to_token()
+        skip = set(exclude)
+        ranked = sorted(weights.items(), key=lambda item: (-item[1], item[0]))
+        terms = [id_to_token[t] for t, _ in ranked if len(id_to_token[t]) > 1 and id_to_token[t] not in skip]
+        return terms[:count]
+
+    def _document_frequencies(self) -> np.ndarray:
+        if self._df is None or len(self._df) < len(self._vocab):
+            df = np.zeros(len(self._vocab), dtype=np.int64)
+            for tokens in self._docs.values():
+                df[np.unique(tokens)] += 1
+            self._df = df
+        return self._df
+
+    def _id_to_token(self) -> list[str]:
+        if self._tokens is None or len(self._tokens) < len(self._vocab):
+            tokens = [""] * len(self._vocab)
+            for token, token_id in self._vocab.items():
+                tokens[token_id] = token
+            self._tokens = tokens
+        return self._tokens
+
+    def search_tokens(self, query_tokens: Sequence[str], k: int, allowed: np.ndarray | None = None) -> ScoredIds:
+        """`search` for a query already cut into tokens."""
         model = self._ensure_model()
         if not len(self._model_ids):
             return ScoredIds()
         vocab = model.vocab_dict
-        tokens = [t for t in self.query_tokens(query) if t in vocab]
+        tokens = [t for t in query_tokens if t in vocab]
         if not tokens:
             return ScoredIds()
         scores = model.get_scores(tokens)

@@ -71,3 +71,25 @@ def test_interrupted_swap_is_recovered(tmp_path: Path, tokenizer):
     recover_folder(folder)
     assert not (tmp_path / "lexical.new").exists()
     assert BM25Retriever.load(folder, tokenizer, 1.2, 0.75).ids().tolist() == [1]
+
+
+def test_expansion_terms_come_from_the_feedback_passages(tokenizer):
+    retriever = BM25Retriever(tokenizer)
+    retriever.add(
+        np.array([1, 2, 3, 4]),
+        [
+            "用人单位拖欠劳动报酬的，劳动者可以申请支付令。",
+            "用人单位应当按时足额支付劳动报酬，不得拖欠。",
+            "公务用车做到六个不得。",
+            "学校食堂监管和师德师风。",
+        ],
+    )
+    query = retriever.query_tokens("老板不给工资怎么办")
+    terms = retriever.expansion_terms([1, 2], exclude=query, count=10)
+    assert "拖欠" in terms and {"劳动报酬", "报酬"} & set(terms)
+    assert not set(terms) & set(query) and all(len(t) > 1 for t in terms)
+    assert not {"公务用车", "食堂"} & set(terms)  # nothing from passages outside the feedback
+    # the expanded query now reaches the articles the colloquial one could not
+    assert retriever.search("老板不给工资怎么办", k=5).ids.tolist() == []
+    assert set(retriever.search_tokens(query + terms, k=5).ids.tolist()) == {1, 2}
+    assert retriever.expansion_terms([], exclude=query, count=4) == []
