@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         "none", description="Rerank stage: document = add the strength of each passage's document (law)"
     )
     rerank_depth: int = Field(200, ge=1, le=1000, description="Candidates the rerank stage reorders")
-    rerank_weight: float = Field(0.3, ge=0, le=1, description="Share of the document evidence in the reranked score")
+    rerank_weight: float = Field(0.2, ge=0, le=1, description="Share of the document evidence in the reranked score")
     bm25_k1: float = Field(1.2, gt=0)
     bm25_b: float = Field(0.75, ge=0, le=1)
     user_dict: Path | None = Field(None, description="Extra jieba user dictionary (one term per line)")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from ranx import Qrels, Run, compare, evaluate
 
-from eval.datasets import Dataset
+from eval.datasets import Dataset, split_queries
 from eval.runner import ConfigRun
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,24 @@ def lexical_overlap(dataset: Dataset, query_text: str, query_id: str) -> float:
     grams = _bigrams(query_text)
     relevant = "".join(dataset.passages[p].text for p, g in dataset.qrels.get(query_id, {}).items() if g > 0)
     return len(grams & _bigrams(relevant)) / len(grams) if grams else 0.0
+
+
+def split_table(evaluation: Evaluation, dataset: Dataset, tune_share: float) -> str:
+    """Recall@100 and nDCG@10 per run on the fixed tune part and on the confirm part of the questions."""
+    tune, confirm = split_queries(dataset.queries, tune_share)
+    parts = [("tune", {q.id for q in tune}), ("confirm", {q.id for q in confirm})]
+    head = ["configuration", *(f"{name} ({len(ids & set(evaluation.per_query[evaluation.runs[0].name]['ndcg@10']))})"
+                               f" R@100 / nDCG@10" for name, ids in parts)]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(parts)]
+    for run in evaluation.runs:
+        scores = evaluation.per_query[run.name]
+        cells = [f"`{run.name}`"]
+        for _, ids in parts:
+            asked = [q for q in scores["ndcg@10"] if q in ids]
+            cells.append(f"{np.mean([scores['recall@100'][q] for q in asked]):.3f} / "
+                         f"{np.mean([scores['ndcg@10'][q] for q in asked]):.3f}" if asked else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def overlap_table(evaluation: Evaluation, dataset: Dataset) -> str:
@@ -245,7 +263,7 @@ def plot_wins(evaluation: Evaluation, reference: str, path: Path, metric: str = 
 
 def write_report(
     evaluation: Evaluation, dataset: Dataset, out: Path, reference: str | None = None,
-    extra: dict | None = None, header: str = "",
+    extra: dict | None = None, header: str = "", tune_share: float | None = None,
 ) -> list[Path]:
     """Write report.md, report.json, runs/<name>.trec and the two PNGs into `out`; returns the paths."""
     out.mkdir(parents=True, exist_ok=True)
@@ -271,6 +289,9 @@ def write_report(
                      + (f"; {run.unmapped_hits} hits mapped to no judged unit" if run.unmapped_hits else ""))
     lines += ["", "By how many of the question's words its articles share (colloquial questions are low):", "",
               overlap_table(evaluation, dataset), ""]
+    if tune_share is not None:
+        lines += [f"On the fixed tune part ({tune_share:.0%} of the questions, by id hash) and the rest:", "",
+                  split_table(evaluation, dataset, tune_share), ""]
     lines += ["", "![recall@k](recall_at_k.png)"]
     if len(evaluation.runs) > 1:
         lines.append(f"![wins and losses against {reference or evaluation.runs[0].name}](wins_losses.png)")

@@ -101,6 +101,7 @@ def run_benchmark(
             evaluation, plan.dataset, plan.out / mode,
             extra={"subset": plan.subset, "k": plan.k, "indexed_chunks": chunks,
                    "docs": str(plan.docs) if mode == "e2e" else None},
+            tune_share=TUNE_SHARE if plan.subset == "all" else None,
         )
         evaluations[mode] = evaluation
     return evaluations
