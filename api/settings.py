@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     )
     expand_docs: int = Field(3, ge=1, le=20, description="First-pass passages the expansion terms come from")
     rerank: Literal["none", "document"] = Field(
-        "none", description="Rerank stage: document = add the strength of each passage's document (law)"
+        "document", description="Rerank stage of hybrid search: document = add the strength of each passage's document"
     )
     rerank_depth: int = Field(200, ge=1, le=1000, description="Candidates the rerank stage reorders")
     rerank_weight: float = Field(0.2, ge=0, le=1, description="Share of the document evidence in the reranked score")

@@ -40,8 +40,8 @@ QUERY_SIDE = {
 PRESETS: dict[str, str] = {
     "bm25": "mode=bm25",
     "dense": "mode=dense",
-    "hybrid-rrf": "mode=hybrid,fusion=rrf",
-    "hybrid-convex": "mode=hybrid,fusion=convex",
+    "hybrid-rrf": "mode=hybrid,fusion=rrf,rerank=none",
+    "hybrid-convex": "mode=hybrid,fusion=convex,rerank=none",
     "hybrid-convex+doc": "mode=hybrid,fusion=convex,rerank=document",
 }
 BASELINES = ("rank_bm25", "m3e-flat")

@@ -354,7 +354,7 @@ class KnowledgeBase:
         mode: SearchMode | str = SearchMode.hybrid,
         filters: Filters | None = None,
     ) -> list[Hit]:
-        """Rank chunks for `query`: BM25, dense, or both fused (the default), then the rerank stage if set."""
+        """Rank chunks for `query`: BM25, dense, or both fused (the default) and reranked (setting `rerank`)."""
         query = query.strip() if isinstance(query, str) else ""
         if not query:
             raise ValueError("the query is empty")
@@ -366,7 +366,7 @@ class KnowledgeBase:
             raise ValueError(f"unknown search mode {mode!r}; use one of {[m.value for m in SearchMode]}") from None
         allowed = self.store.allowed_ids(filters) if filters and not filters.is_empty() else None
         vector = self.embedder.encode_queries([query])[0] if mode is not SearchMode.bm25 else None
-        reranked = self.settings.rerank != "none"
+        reranked = self.settings.rerank != "none" and mode is SearchMode.hybrid
         depth = max(k, self.settings.rerank_depth) if reranked else k
         with self._lock:
             ranked = self._rank(query, vector, depth, mode, allowed)

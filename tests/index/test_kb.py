@@ -234,10 +234,14 @@ def test_document_rerank_reorders_the_fused_candidates(built_kb):
     from index.types import ScoredIds
 
     query = "清廉学校建设的标准"
-    plain = built_kb.search(query, k=200)
-    built_kb.settings, original = built_kb.settings.model_copy(update={"rerank": "document"}), built_kb.settings
+    original = built_kb.settings
     try:
+        built_kb.settings = original.model_copy(update={"rerank": "none"})
+        plain = built_kb.search(query, k=200)
+        lexical = [h.chunk.id for h in built_kb.search(query, k=5, mode="bm25")]
+        built_kb.settings = original.model_copy(update={"rerank": "document"})
         reranked = built_kb.search(query, k=5)
+        assert [h.chunk.id for h in built_kb.search(query, k=5, mode="bm25")] == lexical  # hybrid only
     finally:
         built_kb.settings = original
     ids = np.array([h.chunk.id for h in plain], dtype=np.int64)
