@@ -50,8 +50,7 @@ class Evaluation:
 
 
 def _ranx_run(run: ConfigRun) -> Run:
-    ranx_run = Run(run.run_dict(), name=run.name)
-    return ranx_run
+    return Run(run.run_dict(), name=run.name)
 
 
 def evaluate_runs(dataset: Dataset, mode: str, runs: Sequence[ConfigRun]) -> Evaluation:
@@ -189,7 +188,6 @@ def to_json(evaluation: Evaluation, extra: dict | None = None) -> dict:
                 "unmapped_hits": run.unmapped_hits,
                 "p_values": evaluation.p_values[run.name],
                 "win_tie_loss": evaluation.win_tie_loss[run.name],
-                **run.extra,
             }
             for run in evaluation.runs
         },

@@ -20,7 +20,7 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from api.settings import Settings
@@ -250,7 +250,6 @@ class ConfigRun:
     description: str
     results: tuple[QueryResult, ...]
     unmapped_hits: int = 0
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     def run_dict(self) -> dict[str, dict[str, float]]:
         """ranx run: scores that fall with rank so ties can never reorder our ranking."""

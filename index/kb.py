@@ -310,8 +310,7 @@ class KnowledgeBase:
                     result = FileResult(item.doc.source, status, item.doc.id, item.doc.title, len(item.chunks))
                     results.append(result)
                     listener.file_done(result)
-                self.save()
-        finally:
+        finally:  # saved once: after a crash, opening the base re-adds stored chunks from the vector cache
             if todo:
                 self._refresh_vocabulary()
                 self.save()
