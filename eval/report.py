@@ -260,10 +260,14 @@ def plot_wins(evaluation: Evaluation, reference: str, path: Path, metric: str = 
 
 
 def write_report(
-    evaluation: Evaluation, dataset: Dataset, out: Path, reference: str | None = None,
-    extra: dict | None = None, header: str = "", tune_share: float | None = None,
+    evaluation: Evaluation, dataset: Dataset, out: Path, extra: dict | None = None,
+    tune_share: float | None = None,
 ) -> list[Path]:
-    """Write report.md, report.json, runs/<name>.trec and the two PNGs into `out`; returns the paths."""
+    """Write report.md, report.json, runs/<name>.trec and the two PNGs into `out`; returns the paths.
+
+    Wins and losses are counted against the first run (the first baseline when there is one).
+    """
+    reference = evaluation.runs[0].name
     out.mkdir(parents=True, exist_ok=True)
     (out / "runs").mkdir(exist_ok=True)
     written = []
@@ -274,12 +278,12 @@ def write_report(
     plot_recall(evaluation, dataset.qrels, out / "recall_at_k.png")
     written.append(out / "recall_at_k.png")
     if len(evaluation.runs) > 1:
-        plot_wins(evaluation, reference or evaluation.runs[0].name, out / "wins_losses.png")
+        plot_wins(evaluation, reference, out / "wins_losses.png")
         written.append(out / "wins_losses.png")
     data = to_json(evaluation, extra)
     _write_text(out / "report.json", json.dumps(data, ensure_ascii=False, indent=2))
     written.append(out / "report.json")
-    lines = [header or f"# {evaluation.dataset} · {evaluation.split} · {evaluation.mode} mode", "",
+    lines = [f"# {evaluation.dataset} · {evaluation.split} · {evaluation.mode} mode", "",
              (f"{evaluation.queries} judged queries. Superscripts: better than that row at p < {MAX_P} "
               f"({STAT_TEST} paired t-test, ranx)."), "", markdown_table(evaluation), ""]
     for run in evaluation.runs:
@@ -292,7 +296,7 @@ def write_report(
                   split_table(evaluation, dataset, tune_share), ""]
     lines += ["", "![recall@k](recall_at_k.png)"]
     if len(evaluation.runs) > 1:
-        lines.append(f"![wins and losses against {reference or evaluation.runs[0].name}](wins_losses.png)")
+        lines.append(f"![wins and losses against {reference}](wins_losses.png)")
     _write_text(out / "report.md", "\n".join(lines) + "\n")
     written.append(out / "report.md")
     return written
