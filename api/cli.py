@@ -13,7 +13,14 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -41,6 +48,7 @@ def _quiet_libraries() -> None:
     """Keep third-party chatter (jieba's dictionary messages, model-loading bars) off the terminal."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are local folders; never reach for a hub
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # libraries' own bars; the CLI draws its own with rich
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -468,6 +476,9 @@ def eval_retrieval(
     baseline: Annotated[list[str] | None, typer.Option(help="Baselines to run: rank_bm25, m3e-flat [default: both]")] = None,
     no_baselines: Annotated[bool, typer.Option("--no-baselines", help="Run no baseline")] = False,
     split: Annotated[str, typer.Option(help="qrels/<split>.tsv [default: the only one]")] = "",
+    qrels: Annotated[Path | None, typer.Option(
+        help="Judgements to use instead of qrels/<split>.tsv (e.g. a tuned model's validation-qrels.tsv)"
+    )] = None,
     subset: Annotated[str, typer.Option(help="all, or the fixed tune / confirm part of the queries")] = "all",
     limit_queries: Annotated[int | None, typer.Option(min=1, help="Use only the first N queries")] = None,
     k: Annotated[int, typer.Option(min=1, max=1000, help="Depth of each ranking")] = 100,
@@ -484,7 +495,7 @@ def eval_retrieval(
     from eval.runner import BASELINES, DEFAULT_CONFIGS, parse_config
 
     try:
-        data = load_dataset(dataset, split, limit_queries)
+        data = load_dataset(dataset, split, limit_queries, qrels)
         configs = tuple(parse_config(spec) for spec in (config or DEFAULT_CONFIGS))
         mode = mode or ["passage"]
         bad = [m for m in mode if m not in ("passage", "e2e")]
@@ -536,6 +547,168 @@ def eval_import_feedback(
         soft_wrap=True,
     )
     console.print(f"Measure with: policykb eval retrieval {result.folder}", soft_wrap=True)
+
+
+
+# -- tuning the embedding model -----------------------------------------------------------------
+
+
+class _TuneProgress(_EvalProgress):
+    """Stages, mining, training steps and encoding of a tune run."""
+
+    def mined(self) -> None:
+        self.progress.advance(self.work)
+
+    def stage(self, text: str) -> None:
+        super().stage(text)
+        if text.startswith("mining"):
+            self.progress.update(self.work, total=int(text.split()[-2]))
+
+    def estimated(self, seconds: float, steps: int, pairs: int) -> None:
+        self.progress.console.print(
+            f"Training on {pairs} pairs: {steps} steps, about {seconds / 60:.1f} min on this machine "
+            "(measured on one batch)"
+        )
+        self.progress.update(self.work, description="training", completed=0, total=steps)
+
+    def step(self, done: int, total: int) -> None:
+        self.progress.update(self.work, completed=done, total=total)
+
+
+@app.command()
+def tune(
+    ctx: typer.Context,
+    qrels: Annotated[Path, typer.Option(help="Judgements (BEIR/TREC qrels TSV): question id, passage id, grade")],
+    queries: Annotated[Path, typer.Option(help="Questions (BEIR queries.jsonl)")],
+    corpus: Annotated[Path | None, typer.Option(help="Passages the qrels name [default: corpus.jsonl beside --queries]")]
+    = None,
+    name: Annotated[str, typer.Option("--name", "--out", help="Name of the new model under <kb>/models/")] = "tuned",
+    validation: Annotated[Path | None, typer.Option(
+        help="Judgements of held-out questions [default: a seeded share of --qrels]"
+    )] = None,
+    validation_share: Annotated[float, typer.Option(min=0.01, max=0.99)] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the train/validation split and of training")] = 42,
+    epochs: Annotated[int, typer.Option(min=1, max=50)] = 1,
+    batch_size: Annotated[int, typer.Option(min=2, max=512)] = 32,
+    learning_rate: Annotated[float, typer.Option(min=1e-7, max=0.1)] = 3e-5,
+    max_seq_length: Annotated[int, typer.Option(min=16, max=8192)] = 256,
+    negatives_depth: Annotated[int, typer.Option(min=1, max=1000, help="Hits searched for hard negatives")] = 30,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace a tuned model of the same name")] = False,
+) -> None:
+    """Fine-tune the embedding model on judged questions; report original vs tuned on held-out questions.
+
+    The new model is saved under <kb>/models/NAME with tune.json (training data, settings,
+    evaluation); the original model files are never written. Use it with `policykb reindex --model NAME`.
+    """
+    from eval.report import markdown_table
+    from tune.training import TrainingOptions
+    from tune.tuning import TuneRequest, run_tune
+
+    try:
+        options = TrainingOptions(epochs, batch_size, learning_rate, max_seq_length=max_seq_length, seed=seed)
+        request = TuneRequest(name, queries, qrels, corpus, validation, validation_share, seed, negatives_depth,
+                              options, overwrite)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    kb = _open(ctx)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn()]
+    try:
+        with Progress(*columns, console=errors, transient=True) as progress:
+            result = run_tune(kb, request, _TuneProgress(progress))
+    except (ValueError, ImportError) as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        kb.close()
+    record = result.model.record
+    console.print(
+        f"Trained {record['training_data']['pairs']} pairs from {record['training_data']['train_questions']} "
+        f"questions in {record['training_seconds'] / 60:.1f} min; validated on "
+        f"{record['training_data']['validation_questions']} held-out questions:",
+        soft_wrap=True,
+    )
+    console.print(markdown_table(result.evaluation), soft_wrap=True, markup=False)
+    style = "green" if result.better else "yellow"
+    console.print(f"[{style}]{result.reason}[/{style}]", soft_wrap=True)
+    console.print(f"Saved {result.model.folder} (record: {result.model.folder / 'tune.json'})", soft_wrap=True)
+    if result.better:
+        console.print(f"Search with it: policykb reindex --model {result.model.name}", soft_wrap=True)
+
+
+@app.command()
+def reindex(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="A tuned model's name (see `policykb models`), or `original`")],
+    force: Annotated[bool, typer.Option("--force", help="Use a model its tuning did not find better")] = False,
+) -> None:
+    """Re-encode the base with another embedding model and search with it from now on.
+
+    Vectors are cached per model, so switching back (`--model original`) encodes nothing.
+    A running `policykb serve` picks the model up when restarted.
+    """
+    from index.models import ORIGINAL, named_model
+
+    settings = ctx.obj
+    try:
+        if model != ORIGINAL:
+            chosen = named_model(settings.kb_dir, model)
+            if not chosen.record.get("better") and not force:
+                why = chosen.record.get("reason", "its tuning did not finish (no tune.json)")
+                raise ValueError(f"model {model!r} is not marked better ({why}); add --force to use it anyway")
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    kb = _open(ctx)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn()]
+    try:
+        with Progress(*columns, console=errors, transient=True) as progress:
+            listener = _ProgressListener(progress)
+            progress.update(listener.files, description="passages", visible=False)
+            dense = kb.use_model(model, listener)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        kb.close()
+    console.print(
+        f"The base now searches with {dense.embedder.model_id}: {len(dense)} passages indexed, "
+        f"{kb.embedder.encoded} newly encoded.",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def models(ctx: typer.Context) -> None:
+    """List the base's tuned models and the one it searches with."""
+    from index.models import ORIGINAL, active_model, list_models
+
+    settings = ctx.obj
+    try:
+        active = active_model(settings.kb_dir) or ORIGINAL
+        original = settings.model_path()
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    table = Table("", "name", "folder", "trained on", "better", "hybrid nDCG@10 (validation)")
+    table.add_row("*" if active == ORIGINAL else "", ORIGINAL, str(original), "", "", "")
+    for named in list_models(settings.kb_dir):
+        record = named.record
+        data = record.get("training_data", {})
+        scores = record.get("evaluation", {})
+        before = scores.get("original/hybrid-convex+doc", {}).get("ndcg@10")
+        after = scores.get("tuned/hybrid-convex+doc", {}).get("ndcg@10")
+        table.add_row(
+            "*" if active == named.name else "", named.name, str(named.folder),
+            f"{data.get('train_questions', '?')} questions" if record else "unfinished",
+            {True: "yes", False: "no"}.get(record.get("better"), "?"),
+            f"{before:.3f} → {after:.3f}" if before is not None and after is not None else "",
+        )
+    console.print(table)
+    if settings.embedding_model:
+        console.print("POLICYKB_EMBEDDING_MODEL is set: it overrides the base's choice.", soft_wrap=True)
 
 
 if __name__ == "__main__":

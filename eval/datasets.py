@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ranx import Qrels
@@ -96,8 +96,13 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def load_dataset(folder: Path, split: str = "", limit_queries: int | None = None) -> Dataset:
+def load_dataset(
+    folder: Path, split: str = "", limit_queries: int | None = None, qrels: Path | None = None
+) -> Dataset:
     """Load a BEIR folder; `split` picks qrels/<split>.tsv (the only one when there is one).
+
+    `qrels` replaces the folder's judgements with another file over the same corpus, e.g.
+    the validation questions a `policykb tune` run held out.
 
     Queries without a relevant judgement are dropped (they cannot be scored), as BEIR does.
     Judgements naming a passage the corpus lacks are an error: they would silently lower recall.
@@ -107,6 +112,9 @@ def load_dataset(folder: Path, split: str = "", limit_queries: int | None = None
     for name in ("corpus.jsonl", "queries.jsonl"):
         if not (folder / name).is_file():
             raise ValueError(f"{folder} is not a BEIR dataset: {name} is missing")
+    if qrels is not None:
+        dataset = load_judgements(folder / "queries.jsonl", qrels, folder / "corpus.jsonl", split)
+        return _limited(replace(dataset, name=folder.name), limit_queries)
     splits = sorted(p.stem for p in (folder / "qrels").glob("*.tsv")) if (folder / "qrels").is_dir() else []
     if not splits:
         raise ValueError(f"{folder} has no judgements: expected qrels/<split>.tsv")
@@ -117,24 +125,42 @@ def load_dataset(folder: Path, split: str = "", limit_queries: int | None = None
     if split not in splits:
         raise ValueError(f"split {split!r} not in {folder}/qrels (found {splits})")
 
+    dataset = load_judgements(folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv", folder / "corpus.jsonl")
+    return _limited(dataset, limit_queries)
+
+
+def load_judgements(queries: Path, qrels: Path, corpus: Path | None = None, split: str = "") -> Dataset:
+    """A dataset from explicit files: a queries JSONL, a qrels TSV, and the corpus JSONL.
+
+    The corpus defaults to `corpus.jsonl` next to the queries file (a BEIR folder's layout),
+    which is how `policykb tune` reads a benchmark or a feedback export.
+    """
+    corpus = corpus or queries.parent / "corpus.jsonl"
+    for role, path in (("queries", queries), ("qrels", qrels), ("corpus", corpus)):
+        if not path.is_file():
+            raise ValueError(f"{role} file not found: {path}")
     passages = {}
-    for row in _read_jsonl(folder / "corpus.jsonl"):
+    for row in _read_jsonl(corpus):
         extra = {k: str(v) for k, v in row.items() if k not in ("_id", "title", "text") and v is not None}
         passages[str(row["_id"])] = Passage(str(row["_id"]), str(row.get("title") or ""), str(row.get("text") or ""),
                                             extra)
-    qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
-    unknown = sorted({d for judged in qrels.values() for d in judged if d not in passages})
+    judged = read_qrels(qrels)
+    unknown = sorted({d for judgements in judged.values() for d in judgements if d not in passages})
     if unknown:
-        raise ValueError(f"{len(unknown)} judged passages are not in corpus.jsonl, e.g. {unknown[:3]}")
-    queries = tuple(
+        raise ValueError(f"{len(unknown)} judged passages are not in {corpus.name}, e.g. {unknown[:3]}")
+    kept = tuple(
         Query(str(row["_id"]), str(row.get("text") or "").strip())
-        for row in _read_jsonl(folder / "queries.jsonl")
-        if any(grade > 0 for grade in qrels.get(str(row["_id"]), {}).values())
+        for row in _read_jsonl(queries)
+        if any(grade > 0 for grade in judged.get(str(row["_id"]), {}).values())
     )
-    if limit_queries is not None:
-        queries = queries[:limit_queries]
+    return _limited(Dataset(corpus.parent.name, corpus.parent, passages, kept, judged, split or qrels.stem), None)
+
+
+def _limited(dataset: Dataset, limit_queries: int | None) -> Dataset:
+    """Keep the first `limit_queries` judged queries (all when None) and only their judgements."""
+    queries = dataset.queries if limit_queries is None else dataset.queries[:limit_queries]
     kept = {q.id for q in queries}
-    return Dataset(folder.name, folder, passages, queries, {q: j for q, j in qrels.items() if q in kept}, split)
+    return replace(dataset, queries=queries, qrels={q: j for q, j in dataset.qrels.items() if q in kept})
 
 
 def split_queries(queries: tuple[Query, ...], tune_share: float) -> tuple[tuple[Query, ...], tuple[Query, ...]]:

@@ -193,7 +193,11 @@ def normalize_law(title: str) -> str:
 
 
 class HitMapper:
-    """Maps a hit to the judged passage ids it stands for (empty when it matches none)."""
+    """Maps a hit to the judged passage ids it stands for (empty when it matches none).
+
+    Mode "passage" reads the id from passage-mode documents, "e2e" maps ingested chunks by
+    citation, and "auto" does whichever fits each hit (a base may hold both).
+    """
 
     def __init__(self, dataset: Dataset, mode: str) -> None:
         self.mode = mode
@@ -208,9 +212,11 @@ class HitMapper:
         self._cache: dict[int, tuple[str, ...]] = {}
 
     def __call__(self, hit: Hit) -> tuple[str, ...]:
+        doc_id = hit.citation.doc_id
+        if self.mode != "e2e" and doc_id.startswith(PASSAGE_PREFIX):
+            return (doc_id[len(PASSAGE_PREFIX):],)
         if self.mode == "passage":
-            doc_id = hit.citation.doc_id
-            return (doc_id[len(PASSAGE_PREFIX):],) if doc_id.startswith(PASSAGE_PREFIX) else ()
+            return ()
         if hit.chunk.id not in self._cache:
             self._cache[hit.chunk.id] = self._map_chunk(hit)
         return self._cache[hit.chunk.id]

@@ -23,15 +23,29 @@ def text_hash(text: str) -> str:
 
 
 def model_fingerprint(folder: Path) -> str:
-    """A stable id for a local model: its folder name plus a hash of its config and weight sizes.
+    """A stable id for a local model: its folder name plus a hash of its config and weights.
 
-    Vectors from different models must never mix in one cache or index.
+    Vectors from different models must never mix in one cache or index. Configs are hashed
+    whole; `.bin`/`.onnx` weights by size (the shipped m3e-small, cheap to open), `.safetensors`
+    weights by content, which is what a fine-tuned model writes: two tunings of the same
+    model under one name have identical sizes. The tuning record (tune.json) is metadata and
+    does not count.
     """
     digest = hashlib.sha256()
     for file in sorted(folder.iterdir()):
-        if file.is_file() and file.suffix in {".json", ".bin", ".safetensors", ".onnx"}:
+        if not file.is_file() or file.name == "tune.json":
+            continue
+        if file.suffix == ".json":
             digest.update(file.name.encode())
-            digest.update(file.read_bytes() if file.suffix == ".json" else str(file.stat().st_size).encode())
+            digest.update(file.read_bytes())
+        elif file.suffix == ".safetensors":
+            digest.update(file.name.encode())
+            with open(file, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 22), b""):
+                    digest.update(block)
+        elif file.suffix in {".bin", ".onnx"}:
+            digest.update(file.name.encode())
+            digest.update(str(file.stat().st_size).encode())
     return f"{folder.name}-{digest.hexdigest()[:12]}"
 
 

@@ -29,6 +29,7 @@ from index.dense import FaissRetriever
 from index.embed import CachedEmbedder, SentenceTransformerEmbedder
 from index.hybrid import convex_fusion, reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
+from index.models import ORIGINAL, model_folder, named_model, set_active_model
 from index.rerank import document_rerank
 from index.store import Store
 from index.types import (
@@ -94,9 +95,7 @@ class KnowledgeBase:
         # can answer while a background ingest runs (encoding happens outside the lock).
         self._lock = threading.RLock()
         self.store = Store(self.dir / "kb.sqlite")
-        inner = embedder or SentenceTransformerEmbedder(
-            settings.model_path(), settings.embedding_device, settings.embedding_batch_size
-        )
+        inner = embedder or self._model(model_folder(settings))
         self.embedder = CachedEmbedder(inner, self.store)
         self.tokenizer = self._make_tokenizer()
         self.dense = self._load_dense()
@@ -104,6 +103,9 @@ class KnowledgeBase:
         self.sync()
 
     # -- opening -----------------------------------------------------------------------
+
+    def _model(self, folder: Path) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(folder, self.settings.embedding_device, self.settings.embedding_batch_size)
 
     def _vocabulary(self) -> set[str]:
         """Terms the tokenizer keeps whole beyond the shipped list: glossary terms and catalogue names."""
@@ -315,6 +317,38 @@ class KnowledgeBase:
                 self._refresh_vocabulary()
                 self.save()
         return IngestReport(tuple(results), self.embedder.encoded - encoded_before, time.perf_counter() - started)
+
+    # -- models ------------------------------------------------------------------------
+
+    def build_dense(self, folder: Path, listener: IngestListener | None = None) -> FaissRetriever:
+        """A dense index of every stored chunk under the model in `folder` (saved, not yet used).
+
+        Vectors go through the embedding cache, so a model that encoded the base before
+        (or a tune run that evaluated it) encodes nothing again.
+        """
+        listener = listener or IngestListener()
+        embedder = CachedEmbedder(self._model(folder), self.store)
+        ids = self.store.chunk_ids()
+        texts = self.store.chunk_texts(ids.tolist())
+        listener.files_found(len(texts))
+        dense = FaissRetriever(embedder)
+        if len(ids):
+            dense.add_vectors(ids, embedder.encode_documents(texts, listener.encoded))
+        dense.save(self.dir)
+        return dense
+
+    def use_model(self, name: str, listener: IngestListener | None = None) -> FaissRetriever:
+        """Re-index the base with the tuned model `name` (or `original`) and search with it from now on."""
+        if self.settings.embedding_model:
+            raise ValueError(
+                "POLICYKB_EMBEDDING_MODEL is set and overrides the base's model; unset it to choose one with reindex"
+            )
+        folder = self.settings.model_path() if name == ORIGINAL else named_model(self.dir, name).folder
+        dense = self.build_dense(folder, listener)
+        with self._lock:
+            set_active_model(self.dir, None if name == ORIGINAL else name)
+            self.embedder, self.dense = dense.embedder, dense
+        return dense
 
     def remove(self, ref: str) -> DocumentRecord:
         """Delete a document (id, id prefix or source path) from the store and both indexes."""
