@@ -9,9 +9,10 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from eval.datasets import load_dataset
+from eval.datasets import load_dataset, load_judgements
 from tests.api.conftest import LiveServer, free_port
 from tests.conftest import SEED
+from tune.pairs import mine_pairs
 
 runner = CliRunner()
 
@@ -61,6 +62,15 @@ def test_feedback_to_qrels_and_back_into_an_evaluation(make_kb, tmp_path):
     assert report.exit_code == 0, report.output
     scores = json.loads((tmp_path / "r" / "passage" / "report.json").read_text("utf-8"))["runs"]["bm25"]["scores"]
     assert scores["recall@10"] > 0
+
+    # The same export is training data for `policykb tune`: the helpful answer's passages are the
+    # positives, hard negatives come from the base and are never one of them.
+    feedback = load_judgements(out / "queries.jsonl", out / "qrels" / "feedback.tsv")
+    pairs = mine_pairs(kb, feedback, feedback.queries)
+    assert pairs and all(p.query == "村居建设的五清是什么？" for p in pairs)
+    assert any("班子清廉" in p.positive for p in pairs)
+    judged_texts = {row["text"] for row in corpus if row["_id"] in judged_units}
+    assert all(p.negative and p.negative not in judged_texts for p in pairs)
 
 
 def test_no_feedback_is_a_clear_error(make_kb, tmp_path):
