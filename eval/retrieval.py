@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.settings import Settings
+from api.settings import Settings, bundled_model_path
 from eval.baselines import FlatDenseBaseline, RankBM25Baseline
 from eval.datasets import Dataset, Query, split_queries
 from eval.report import Evaluation, evaluate_runs, write_report
@@ -117,10 +117,14 @@ def _run_baselines(
     """The reference retrievers over the corpus passages, identical for every mode.
 
     The dense one reads its vectors through the passage base's embedding cache: same model,
-    same text, so nothing is encoded twice.
+    same text, so nothing is encoded twice. It is always the bundled m3e-small, whatever
+    model the configurations run with (a tuned one, say), so the baseline stays a baseline.
     """
     passages = list(plan.dataset.passages.values())
     listener.stage("passage: opening the base (baselines)")
+    plain = bundled_model_path()
+    if plain is not None and embedder is None:
+        settings = settings.model_copy(update={"embedding_model": str(plain)})
     kb, _ = open_base(plan.dataset, "passage", settings, plan.cache_dir, None, listener, embedder)
     try:
         return _baseline_runs(plan, passages, queries, kb, listener)
