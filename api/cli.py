@@ -524,6 +524,31 @@ def eval_retrieval(
         console.print(f"Report: {plan.out / name / 'report.md'}")
 
 
+@eval_app.command("base")
+def eval_base(
+    ctx: typer.Context,
+    dataset: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")],
+    mode: Annotated[str, typer.Option(help="passage or e2e")] = "passage",
+    docs: Annotated[Path | None, typer.Option(help="Folder of raw documents for e2e mode")] = None,
+    split: Annotated[str, typer.Option(help="qrels/<split>.tsv [default: the only one]")] = "",
+    cache: Annotated[Path, typer.Option(help="Where built bases are kept and reused")] = Path("data/eval-cache"),
+) -> None:
+    """Build (or reopen) the cached base `eval retrieval` uses and print its folder, e.g. for `--kb` of `tune`."""
+    from eval.datasets import load_dataset
+    from eval.runner import open_base
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        data = load_dataset(dataset, split)
+        with Progress(*columns, console=errors, transient=True) as progress:
+            kb, _ = open_base(data, mode, ctx.obj, cache, docs, _ProgressListener(progress))
+        kb.close()
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    print(kb.dir)
+
+
 @eval_app.command("import-feedback")
 def eval_import_feedback(
     ctx: typer.Context,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -75,3 +76,13 @@ def test_stard_script_explains_missing_data(tmp_path):
     )
     assert result.returncode == 2
     assert "STARD data not found" in result.stderr
+
+
+def test_eval_base_prints_the_cached_base_it_built(tmp_path):
+    result = runner.invoke(app, ["eval", "base", str(SEED_BEIR), "--cache", str(tmp_path / "cache")],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    folder = Path(result.output.strip().splitlines()[-1])
+    assert folder.parent == tmp_path / "cache" and (folder / "kb.sqlite").is_file()
+    missing = runner.invoke(app, ["eval", "base", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "benchmark folder not found" in missing.output
