@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     kb_dir: Path = Field(Path("data/kb"), description="Knowledge-base directory: everything policykb writes")
     embedding_model: str = Field("", description="Local sentence-transformers model folder; empty = bundled m3e-small")
     embedding_batch_size: int = Field(32, ge=1)
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description="torch = sentence-transformers; onnx / onnx-int8 = ONNX Runtime on an export kept in <kb>/cache/onnx",
+    )
     embedding_device: str = "cpu"
 
     chunk_max_chars: int = Field(300, ge=50, description="Longest chunk; longer units are split at sentences")

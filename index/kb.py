@@ -104,8 +104,13 @@ class KnowledgeBase:
 
     # -- opening -----------------------------------------------------------------------
 
-    def _model(self, folder: Path) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(folder, self.settings.embedding_device, self.settings.embedding_batch_size)
+    def _model(self, folder: Path) -> Embedder:
+        backend, batch = self.settings.embedding_backend, self.settings.embedding_batch_size
+        if backend == "torch":
+            return SentenceTransformerEmbedder(folder, self.settings.embedding_device, batch)
+        from index.onnx import OnnxEmbedder  # optional extra
+
+        return OnnxEmbedder(folder, self.dir / "cache", quantize=backend == "onnx-int8", batch_size=batch)
 
     def _vocabulary(self) -> set[str]:
         """Terms the tokenizer keeps whole beyond the shipped list: glossary terms and catalogue names."""
