@@ -549,6 +549,50 @@ def eval_base(
     print(kb.dir)
 
 
+@eval_app.command("load")
+def eval_load(
+    url: Annotated[str, typer.Argument(help="Base URL of a running policykb server, e.g. http://127.0.0.1:8000")],
+    queries: Annotated[Path, typer.Option(help="JSONL with a \"text\" per line (BEIR queries.jsonl works)")],
+    clients: Annotated[int, typer.Option(min=1, max=1000, help="Concurrent clients, each a closed loop")] = 8,
+    seconds: Annotated[float, typer.Option(min=1, help="How long to drive the server")] = 30,
+    mix: Annotated[str, typer.Option(help="Route weights: search=3,ask=1,glossary=1")] = "search=1",
+    k: Annotated[int, typer.Option(min=1, max=100, help="k of each search")] = 10,
+    out: Annotated[Path | None, typer.Option(help="Also write the report as JSON here")] = None,
+) -> None:
+    """Latency p50/p95/p99 per route and errors under N concurrent HTTP clients."""
+    from eval.benchmark import load_queries
+    from eval.load import LoadPlan, parse_mix, run_load
+
+    try:
+        plan = LoadPlan(url.rstrip("/"), tuple(load_queries(queries)), clients, seconds, parse_mix(mix), k)
+        with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True) as bar:
+            task = bar.add_task("requests sent: 0", total=None)
+            sent = [0]
+
+            def tick() -> None:
+                sent[0] += 1
+                bar.update(task, description=f"requests sent: {sent[0]}")
+
+            report = run_load(plan, tick)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    table = Table("route", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms")
+    for r in report.routes:
+        table.add_row(r.route, str(r.requests), str(r.errors), f"{r.p50_ms}", f"{r.p95_ms}", f"{r.p99_ms}",
+                      f"{r.max_ms}")
+    console.print(table)
+    console.print(f"{report.requests} requests in {report.seconds} s from {report.clients} clients "
+                  f"({report.per_second}/s), {report.errors} errors", soft_wrap=True)
+    for sample in report.error_samples:
+        console.print(f"  [red]{sample}[/red]", soft_wrap=True)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    if report.errors:
+        raise typer.Exit(1)
+
+
 @eval_app.command("import-feedback")
 def eval_import_feedback(
     ctx: typer.Context,
