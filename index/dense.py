@@ -1,11 +1,21 @@
-"""Dense retrieval: normalised embeddings in a FAISS inner-product index keyed by chunk id."""
+"""Dense retrieval: normalised embeddings in a FAISS inner-product index keyed by chunk id.
+
+Small bases use exact search (IndexFlatIP). Above a size threshold the index is rebuilt,
+once, as an inverted-file index (IndexIVFFlat: k-means cells, only the `nprobe` closest
+cells searched; Jégou et al., TPAMI 2011), which trades a measured sliver of recall for
+search time that no longer grows with the whole base. IVF keeps the chunk ids itself and
+supports removal, so updates work the same way on both.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Sequence
+import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import faiss
 import numpy as np
@@ -15,18 +25,47 @@ from index.types import Embedder, ScoredIds
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class DenseLayout:
+    """Which FAISS index to keep: `auto` switches from flat to IVF at `ivf_threshold` vectors."""
+
+    kind: Literal["auto", "flat", "ivf"] = "auto"
+    ivf_threshold: int = 50_000
+    nprobe: int = 32
+
+    def wants_ivf(self, size: int) -> bool:
+        if self.kind == "flat":
+            return False
+        return size >= (self.ivf_threshold if self.kind == "auto" else 1)
+
+
+def ivf_cells(size: int) -> int:
+    """Number of IVF cells: about 4 * sqrt(n), the usual FAISS guideline, with 39+ training points each."""
+    return max(1, min(int(4 * math.sqrt(size)), size // 39))
+
+
 class FaissRetriever:
-    """Exact inner-product search (= cosine on unit vectors) over an IndexIDMap2(IndexFlatIP).
+    """Inner-product search (= cosine on unit vectors): IndexIDMap2(IndexFlatIP), or IndexIVFFlat when large.
 
     The file name carries the model id (dense-<model>.faiss), so vectors of another model
     are never loaded by mistake.
     """
 
-    def __init__(self, embedder: Embedder, index: faiss.Index | None = None) -> None:
+    def __init__(self, embedder: Embedder, index: faiss.Index | None = None, layout: DenseLayout | None = None) -> None:
         self.embedder = embedder
+        self.layout = layout or DenseLayout()
         # Created on the first add, when vectors tell the dimension, so opening an empty
         # base does not load the model; a loaded index is checked whenever vectors meet it.
         self.index = index
+
+    @property
+    def is_ivf(self) -> bool:
+        return isinstance(self.index, faiss.IndexIVF)
+
+    def kind(self) -> str:
+        if self.index is None:
+            return "empty"
+        return f"ivf{self.index.nlist}" if self.is_ivf else "flat"
 
     @staticmethod
     def file_name(model_id: str) -> str:
@@ -51,6 +90,27 @@ class FaissRetriever:
         self._check_dim(vectors)
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
 
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of a flat index."""
+        flat = faiss.downcast_index(self.index.index)
+        vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d).copy()
+        return self.ids(), vectors
+
+    def settle(self) -> bool:
+        """Switch a flat index to IVF when the layout asks for it; True when it did (called before saving)."""
+        if self.index is None or self.is_ivf or not self.layout.wants_ivf(int(self.index.ntotal)):
+            return False
+        ids, vectors = self._vectors()
+        cells = ivf_cells(len(ids))
+        log.info("the dense index reached %d vectors: building IVF with %d cells", len(ids), cells)
+        ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(vectors.shape[1]), vectors.shape[1], cells,
+                                 faiss.METRIC_INNER_PRODUCT)
+        ivf.cp.seed = 1234  # same base, same cells
+        ivf.train(vectors)
+        ivf.add_with_ids(vectors, ids)
+        self.index = ivf
+        return True
+
     def remove(self, ids: np.ndarray) -> None:
         if len(ids) and self.index is not None:
             self.index.remove_ids(ids.astype(np.int64))
@@ -58,6 +118,11 @@ class FaissRetriever:
     def ids(self) -> np.ndarray:
         if self.index is None or self.index.ntotal == 0:
             return np.empty(0, dtype=np.int64)
+        if self.is_ivf:
+            lists = self.index.invlists
+            parts = [faiss.rev_swig_ptr(lists.get_ids(c), lists.list_size(c)).copy()
+                     for c in range(self.index.nlist) if lists.list_size(c)]
+            return np.sort(np.concatenate(parts)).astype(np.int64)
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
     def __len__(self) -> int:
@@ -70,11 +135,15 @@ class FaissRetriever:
         if self.index is None or self.index.ntotal == 0 or k <= 0:
             return ScoredIds()
         self._check_dim(vector)
-        params = None
+        selector = None
         if allowed is not None:
             if not len(allowed):
                 return ScoredIds()
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+        if self.is_ivf:
+            params = faiss.SearchParametersIVF(nprobe=min(self.layout.nprobe, self.index.nlist), sel=selector)
+        else:
+            params = faiss.SearchParameters(sel=selector) if selector is not None else None
         k = min(k, int(self.index.ntotal))
         scores, ids = self.index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
         keep = ids[0] >= 0
@@ -84,6 +153,7 @@ class FaissRetriever:
         """Write the index next to its final name and rename it into place (atomic on POSIX)."""
         if self.index is None:
             return
+        self.settle()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / self.file_name(self.embedder.model_id)
         staging = target.with_suffix(".faiss.tmp")
@@ -93,9 +163,9 @@ class FaissRetriever:
         os.replace(staging, target)
 
     @classmethod
-    def load(cls, folder: Path, embedder: Embedder) -> FaissRetriever:
+    def load(cls, folder: Path, embedder: Embedder, layout: DenseLayout | None = None) -> FaissRetriever:
         """Load the index saved for this embedder's model; raises ValueError when there is none."""
         path = folder / cls.file_name(embedder.model_id)
         if not path.is_file():
             raise ValueError(f"no FAISS index for model {embedder.model_id} in {folder}")
-        return cls(embedder, faiss.read_index(str(path)))
+        return cls(embedder, faiss.read_index(str(path)), layout)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from api.settings import Settings
-from index.dense import FaissRetriever
+from index.dense import DenseLayout, FaissRetriever
 from index.embed import CachedEmbedder, SentenceTransformerEmbedder
 from index.hybrid import convex_fusion, reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
@@ -133,12 +133,16 @@ class KnowledgeBase:
             lexical.rebuild()
             self.tokenizer, self.lexical = tokenizer, lexical
 
+    def _layout(self) -> DenseLayout:
+        s = self.settings
+        return DenseLayout(s.dense_index, s.ivf_threshold, s.ivf_nprobe)
+
     def _load_dense(self) -> FaissRetriever:
         try:
-            return FaissRetriever.load(self.dir, self.embedder)
+            return FaissRetriever.load(self.dir, self.embedder, self._layout())
         except ValueError as error:
             log.info("%s; a new dense index will be built from the store", error)
-            return FaissRetriever(self.embedder)
+            return FaissRetriever(self.embedder, layout=self._layout())
 
     def _load_lexical(self) -> BM25Retriever:
         folder = self.dir / "lexical"
@@ -168,7 +172,8 @@ class KnowledgeBase:
                     log.info("adding %d chunks missing from the %s index", len(missing), name)
                     retriever.add(missing, self.store.chunk_texts(missing.tolist()))
                 fixed[name] = int(len(stale) + len(missing))
-            if any(fixed.values()):
+            reorganised = self.dense.settle()  # a base that grew past the IVF threshold (or a new setting)
+            if any(fixed.values()) or reorganised:
                 self.save()
         return fixed
 
@@ -336,7 +341,7 @@ class KnowledgeBase:
         ids = self.store.chunk_ids()
         texts = self.store.chunk_texts(ids.tolist())
         listener.files_found(len(texts))
-        dense = FaissRetriever(embedder)
+        dense = FaissRetriever(embedder, layout=self._layout())
         if len(ids):
             dense.add_vectors(ids, embedder.encode_documents(texts, listener.encoded))
         dense.save(self.dir)
@@ -381,6 +386,7 @@ class KnowledgeBase:
     def stats(self) -> dict[str, int | str]:
         counts: dict[str, int | str] = dict(self.store.counts())
         counts["dense_vectors"] = len(self.dense)
+        counts["dense_index"] = self.dense.kind()
         counts["bm25_passages"] = len(self.lexical)
         counts["model"] = self.embedder.model_id
         return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.dense import FaissRetriever
+from index.dense import DenseLayout, FaissRetriever
 from index.lexical import BM25Retriever, ChineseTokenizer
 
 PASSAGES = {
@@ -17,7 +17,7 @@ PASSAGES = {
 QUERY, EXPECTED = "医保基金怎么管", 103
 
 
-@pytest.fixture(params=["bm25", "dense"])
+@pytest.fixture(params=["bm25", "dense", "dense-ivf"])
 def backend(request, embedder, tmp_path):
     if request.param == "bm25":
         tokenizer = ChineseTokenizer(cache_dir=tmp_path / "jieba")
@@ -25,11 +25,15 @@ def backend(request, embedder, tmp_path):
             BM25Retriever(tokenizer),
             lambda folder: BM25Retriever.load(folder, tokenizer, 1.2, 0.75),
         )
-    return FaissRetriever(embedder), lambda folder: FaissRetriever.load(folder, embedder)
+    layout = DenseLayout("ivf" if request.param == "dense-ivf" else "flat")
+    return FaissRetriever(embedder, layout=layout), lambda folder: FaissRetriever.load(folder, embedder, layout)
 
 
 def filled(retriever):
     retriever.add(np.array(list(PASSAGES)), list(PASSAGES.values()))
+    if isinstance(retriever, FaissRetriever):
+        retriever.settle()  # the IVF layout reorganises before saving; do it now so searches go through IVF
+        assert retriever.is_ivf == (retriever.layout.kind == "ivf")
     return retriever
 
 
