@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Query path over HTTP (docs/benchmarks.md, "Query path"): start-up time of `policykb serve`
+# until it answers a first search, its memory (RSS), and p50/p95 under concurrent clients.
+#
+#   scripts/bench_serve.sh KB_DIR QUERIES.jsonl [CLIENTS=8] [SECONDS=60] [MIX=search=1]
+#
+# Extra POLICYKB_* settings pass through (e.g. POLICYKB_EMBEDDING_BACKEND=onnx-int8).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ $# -lt 2 ]]; then
+    echo "usage: $0 KB_DIR QUERIES.jsonl [CLIENTS] [SECONDS] [MIX]" >&2
+    exit 2
+fi
+KB="$1"; QUERIES="$2"; CLIENTS="${3:-8}"; DURATION="${4:-60}"; MIX="${5:-search=1}"
+PORT="${PORT:-8765}"; POLICYKB="${POLICYKB:-.venv/bin/policykb}"
+if [[ ! -f "$KB/kb.sqlite" ]]; then echo "no knowledge base in $KB" >&2; exit 2; fi
+URL="http://127.0.0.1:$PORT"
+started=$(date +%s.%N)
+"$POLICYKB" --kb "$KB" serve --port "$PORT" >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+until curl -sf -o /dev/null "$URL/api/search?q=%E6%B3%95&k=1"; do
+    kill -0 $server 2>/dev/null || { echo "the server exited during start-up" >&2; exit 1; }
+    sleep 0.05
+done
+ready=$(date +%s.%N)
+echo "start-up until the first search is answered: $(awk "BEGIN {printf \"%.1f\", $ready - $started}") s"
+echo "server RSS after start-up: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$server/status)"
+"$POLICYKB" eval load "$URL" --queries "$QUERIES" --clients "$CLIENTS" --seconds "$DURATION" --mix "$MIX" \
+    --out "data/eval/load-$(basename "$KB")-$CLIENTS.json"
+echo "server RSS after the load: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$server/status)"
