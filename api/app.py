@@ -33,6 +33,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.kb = kb or KnowledgeBase(settings)
+        app.state.kb.warm_up()  # the server accepts requests only once the model is loaded
         try:
             yield
         finally:

@@ -183,6 +183,11 @@ class KnowledgeBase:
             self.dense.save(self.dir)
             self.lexical.save(self.dir / "lexical")
 
+    def warm_up(self) -> None:
+        """Load the embedding model and the tokenizer's dictionary now, not during the first user's request."""
+        self.embedder.encode_queries(["预热"])
+        self.tokenizer.tokenize("预热")
+
     def close(self) -> None:
         self.store.close()
 
