@@ -7,7 +7,7 @@ import logging
 import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -80,6 +80,18 @@ def main(
     ctx.obj = settings
 
 
+def _fail(error: Exception) -> NoReturn:
+    """A user error: its message in red, exit status 2."""
+    errors.print(f"[red]{error}[/red]")
+    raise typer.Exit(2) from None
+
+
+def _bars(remaining: bool = False) -> Progress:
+    """The progress bars of long commands: on stderr, gone when done."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    return Progress(*columns, *([TimeRemainingColumn()] if remaining else []), console=errors, transient=True)
+
+
 def _open(ctx: typer.Context):
     from index.kb import KnowledgeBase  # imported here so `--help` stays instant
 
@@ -121,8 +133,7 @@ def ingest(
     Exits with status 1 when any file failed (the others are ingested all the same).
     """
     kb = _open(ctx)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=errors, transient=True) as progress:
+    with _bars() as progress:
         report = kb.ingest(paths, _ProgressListener(progress))
     kb.close()
     for result in report.results:  # one line per file that changed or failed; long lines are not cut
@@ -166,8 +177,7 @@ def search(
     try:
         hits = kb.search(query, k=k, mode=mode, filters=filters)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     terms = kb.tokenizer.tokenize(query)
     kb.close()
     if as_json:
@@ -209,8 +219,7 @@ def remove(
     try:
         record = kb.remove(doc)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     finally:
         kb.close()
     console.print(f"Removed {record.title} ({record.id[:12]}, {record.chunks} chunks).")
@@ -244,16 +253,13 @@ def bench(
     try:
         questions = benchmark.load_queries(queries, limit_queries)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     kb = _open(ctx)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     try:
-        with Progress(*columns, console=errors, transient=True) as progress:
+        with _bars() as progress:
             result = benchmark.run(kb, paths, questions, limit_files, k, _ProgressListener(progress))
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     finally:
         kb.close()
     if out is not None:
@@ -283,8 +289,7 @@ def ask(
     try:
         answer = answer_question(kb, question)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     finally:
         kb.close()
     if as_json:
@@ -364,8 +369,7 @@ def serve(
     settings = ctx.obj
     kb = _open(ctx)
     if seed and not kb.documents():
-        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        with Progress(*columns, console=errors, transient=True) as progress:
+        with _bars() as progress:
             report = kb.ingest(seed, _ProgressListener(progress))
         console.print(f"Ingested {report.count(FileStatus.added)} files ({report.chunks} chunks) into an empty base.")
     host = host or settings.host
@@ -400,8 +404,7 @@ def eval_qa(
     try:
         items = qa.load_qa(dataset or qa.DEFAULT_DATASET)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     kb = _open(ctx)
     try:
         if calibrate:
@@ -509,15 +512,12 @@ def eval_retrieval(
         )
         plan.queries()  # checks the subset name
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        _fail(error)
     try:
-        with Progress(*columns, console=errors, transient=True) as progress:
+        with _bars() as progress:
             evaluations = run_benchmark(plan, ctx.obj, _EvalProgress(progress))
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     for name, evaluation in evaluations.items():
         console.print(f"\n[bold]{data.name} · {data.split} · {name} mode · {evaluation.queries} queries[/bold]")
         console.print(markdown_table(evaluation), soft_wrap=True, markup=False)
@@ -537,15 +537,13 @@ def eval_base(
     from eval.datasets import load_dataset
     from eval.runner import open_base
 
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     try:
         data = load_dataset(dataset, split)
-        with Progress(*columns, console=errors, transient=True) as progress:
+        with _bars() as progress:
             kb, _ = open_base(data, mode, ctx.obj, cache, docs, _ProgressListener(progress))
         kb.close()
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     print(kb.dir)
 
 
@@ -575,8 +573,7 @@ def eval_load(
 
             report = run_load(plan, tick)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     table = Table("route", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms")
     for r in report.routes:
         table.add_row(r.route, str(r.requests), str(r.errors), f"{r.p50_ms}", f"{r.p95_ms}", f"{r.p99_ms}",
@@ -605,8 +602,7 @@ def eval_import_feedback(
     try:
         result = export_feedback(kb, out)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     finally:
         kb.close()
     console.print(
@@ -678,17 +674,13 @@ def tune(
         request = TuneRequest(name, queries, qrels, corpus, validation, validation_share, seed, negatives_depth,
                               options, overwrite)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     kb = _open(ctx)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn()]
     try:
-        with Progress(*columns, console=errors, transient=True) as progress:
+        with _bars(remaining=True) as progress:
             result = run_tune(kb, request, _TuneProgress(progress))
     except (ValueError, ImportError) as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     finally:
         kb.close()
     record = result.model.record
@@ -727,19 +719,15 @@ def reindex(
                 why = chosen.record.get("reason", "its tuning did not finish (no tune.json)")
                 raise ValueError(f"model {model!r} is not marked better ({why}); add --force to use it anyway")
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     kb = _open(ctx)
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn()]
     try:
-        with Progress(*columns, console=errors, transient=True) as progress:
+        with _bars(remaining=True) as progress:
             listener = _ProgressListener(progress)
             progress.update(listener.files, description="passages", visible=False)
             dense = kb.use_model(model, listener)
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     finally:
         kb.close()
     console.print(
@@ -759,8 +747,7 @@ def models(ctx: typer.Context) -> None:
         active = active_model(settings.kb_dir) or ORIGINAL
         original = settings.model_path()
     except ValueError as error:
-        errors.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from None
+        _fail(error)
     table = Table("", "name", "folder", "trained on", "better", "hybrid nDCG@10 (validation)")
     table.add_row("*" if active == ORIGINAL else "", ORIGINAL, str(original), "", "", "")
     for named in list_models(settings.kb_dir):

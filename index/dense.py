@@ -10,9 +10,9 @@ supports removal, so updates work the same way on both.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Sequence
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
