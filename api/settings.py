@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     dense_index: Literal["auto", "flat", "ivf"] = Field(
         "auto", description="FAISS index: exact flat search, IVF, or auto = IVF from ivf_threshold vectors on"
     )
-    ivf_threshold: int = Field(50_000, ge=1, description="Vectors from which `auto` switches to IVF")
+    ivf_threshold: int = Field(200_000, ge=1, description="Vectors from which `auto` switches to IVF")
     ivf_nprobe: int = Field(32, ge=1, description="IVF cells searched per query (more = closer to exact)")
     bm25_k1: float = Field(1.2, gt=0)
     bm25_b: float = Field(0.75, ge=0, le=1)
