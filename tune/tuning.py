@@ -203,7 +203,9 @@ def evaluate_models(
     kb: KnowledgeBase, dataset: Dataset, models: dict[str, Path], k: int, listener: TuneListener
 ) -> Evaluation:
     """Run EVAL_CONFIGS with each model over the whole base for `dataset`'s questions only."""
-    mapper = HitMapper(dataset, "auto")
+    # A base of benchmark passages is scored exactly as `eval retrieval` scores passage mode.
+    passages_only = all(d.kind == "passage" for d in kb.documents())
+    mapper = HitMapper(dataset, "passage" if passages_only else "auto")
     runs = []
     for label, folder in models.items():
         listener.stage(f"encoding the base with the {label} model")
