@@ -624,10 +624,8 @@ class _TuneProgress(_EvalProgress):
     def mined(self) -> None:
         self.progress.advance(self.work)
 
-    def stage(self, text: str) -> None:
-        super().stage(text)
-        if text.startswith("mining"):
-            self.progress.update(self.work, total=int(text.split()[-2]))
+    def mining(self, questions: int) -> None:
+        self.progress.update(self.work, description="mining training pairs", completed=0, total=questions)
 
     def estimated(self, seconds: float, steps: int, pairs: int) -> None:
         self.progress.console.print(

@@ -67,6 +67,9 @@ class TuneListener(IngestListener):
 
     def stage(self, text: str) -> None: ...
 
+    def mining(self, questions: int) -> None:
+        """Pairs are about to be mined for `questions` training questions."""
+
     def mined(self) -> None:
         """One more training question had its pairs mined."""
 
@@ -143,7 +146,7 @@ def run_tune(kb: KnowledgeBase, request: TuneRequest, listener: TuneListener | N
     train, validation = _datasets(request)
     original = kb.settings.model_path()
 
-    listener.stage(f"mining training pairs for {len(train.queries)} questions")
+    listener.mining(len(train.queries))
     pairs = mine_pairs(kb, train, train.queries, request.negatives_depth, request.split_seed, listener.mined)
     model = load_model(original)
     seconds = estimate_seconds(model, pairs, request.options)
