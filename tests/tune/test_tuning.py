@@ -21,7 +21,7 @@ from tune.tuning import split_for_validation
 runner = CliRunner()
 SEED_BEIR = REPO / "eval" / "datasets" / "seed_beir"
 TUNE = ["--queries", str(SEED_BEIR / "queries.jsonl"), "--qrels", str(SEED_BEIR / "qrels" / "test.tsv"),
-        "--epochs", "3", "--batch-size", "16"]
+        "--epochs", "3", "--batch-size", "16", "--max-seq-length", "128"]  # seed paragraphs fit in 128 tokens
 
 
 def _folder_state(folder: Path) -> dict[str, tuple[str, int]]:
@@ -58,7 +58,7 @@ def test_tuning_improves_validation_retrieval_over_the_original(tuned):
     base, record, output = tuned
     scores = record["evaluation"]
     original, after = scores["original/dense"], scores["tuned/dense"]
-    # Measured: R@1 0.750 -> 0.861, MRR@10 0.875 -> 0.958 on the 12 held-out questions.
+    # Measured: R@1 0.750 -> 0.944, MRR@10 0.875 -> 1.000 on the 12 held-out questions.
     assert after["recall@1"] >= original["recall@1"] + 0.08
     assert after["mrr@10"] >= original["mrr@10"] + 0.05
     assert record["better"] is True and record["reason"].startswith("better")
@@ -101,8 +101,8 @@ def test_reindex_switches_the_base_to_the_tuned_model_and_back(tuned):
 def test_a_model_that_is_not_better_is_refused_unless_forced(tuned):
     base, _, _ = tuned
     # A learning rate this high wrecks the model: the judge must say so.
-    result = runner.invoke(app, ["--kb", str(base), "tune", *TUNE, "--name", "wrecked", "--learning-rate", "0.05"],
-                           catch_exceptions=False)
+    result = runner.invoke(app, ["--kb", str(base), "tune", *TUNE, "--name", "wrecked", "--learning-rate", "0.05",
+                                 "--epochs", "1"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     record = json.loads((base / "models" / "wrecked" / "tune.json").read_text("utf-8"))
     assert record["better"] is False and "not better" in record["reason"]
