@@ -238,6 +238,43 @@ def stats(ctx: typer.Context) -> None:
 
 
 @app.command()
+def check(
+    ctx: typer.Context,
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what can be fixed, then check again")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Check that SQLite, FAISS, BM25 and the embedding cache agree (exit status 1 when they do not)."""
+    from index.check import check_base, repair_base
+
+    try:
+        report = repair_base(ctx.obj) if repair else check_base(ctx.obj)
+    except ValueError as error:
+        _fail(error)
+    if as_json:
+        print(json.dumps({**asdict(report), "consistent": report.consistent}, ensure_ascii=False, indent=2))
+    else:
+        table = Table("part", "state", "holds")
+        holds = {
+            "sqlite": f"{report.documents} documents, {report.chunks} chunks",
+            "dense": f"{report.dense_vectors} vectors ({report.dense_index})",
+            "bm25": f"{report.bm25_passages} passages",
+            "embeddings": "a cached vector per chunk",
+            "files": "no partial writes",
+        }
+        for part, what in holds.items():
+            state = "[green]consistent[/green]" if report.part_ok(part) else "[red]problem[/red]"
+            table.add_row(part, state, what)
+        console.print(table)
+        for finding in report.findings:
+            fix = "repairable with --repair" if finding.repairable else "not repairable"
+            console.print(f"  [red]{finding.part}[/red]: {finding.message} [dim]({fix})[/dim]", soft_wrap=True)
+        verdict = "consistent" if report.consistent else "NOT consistent"
+        console.print(f"{report.kb_dir}: {verdict}" + (" after repair" if repair else ""))
+    if not report.consistent:
+        raise typer.Exit(1)
+
+
+@app.command()
 def bench(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest", exists=True)],

@@ -36,6 +36,7 @@ class CitationOut(BaseModel):
     row: int | None = None
     start: int
     end: int
+    ocr: bool = Field(False, description="The text was recognised from a scan and may differ from the original")
     label: str = Field(description="title · section · 第N页, ready to show")
 
     @classmethod
@@ -43,7 +44,7 @@ class CitationOut(BaseModel):
         return cls(
             doc_id=citation.doc_id, title=citation.title, source=Path(citation.source).name, kind=citation.kind,
             section_path=list(citation.section_path), section=citation.section, page=citation.page,
-            row=citation.row, start=citation.start, end=citation.end, label=citation.label(),
+            row=citation.row, start=citation.start, end=citation.end, ocr=citation.ocr, label=citation.label(),
         )
 
 

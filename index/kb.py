@@ -87,20 +87,25 @@ class KnowledgeBase:
     `search` is the one entry point the CLI, the API and the evaluation all use.
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, repair: bool = True) -> None:
+        """Open (or create) the base. With `repair=False` the derived indexes are loaded as found
+        on disk and not brought in line with the store: `load_problems` says what could not be
+        loaded (this is how `policykb check` sees a damaged base before fixing it)."""
         self.settings = settings
         self.dir = settings.kb_dir
         self.dir.mkdir(parents=True, exist_ok=True)
         # Guards the derived indexes: searches and index updates take it briefly, so a server
         # can answer while a background ingest runs (encoding happens outside the lock).
         self._lock = threading.RLock()
+        self.load_problems: list[str] = []
         self.store = Store(self.dir / "kb.sqlite")
         inner = embedder or self._model(model_folder(settings))
         self.embedder = CachedEmbedder(inner, self.store)
         self.tokenizer = self._make_tokenizer()
         self.dense = self._load_dense()
-        self.lexical = self._load_lexical()
-        self.sync()
+        self.lexical = self._load_lexical(recover=repair)
+        if repair:
+            self.sync()
 
     # -- opening -----------------------------------------------------------------------
 
@@ -142,15 +147,18 @@ class KnowledgeBase:
             return FaissRetriever.load(self.dir, self.embedder, self._layout())
         except ValueError as error:
             log.info("%s; a new dense index will be built from the store", error)
+            self.load_problems.append(f"dense: {error}")
             return FaissRetriever(self.embedder, layout=self._layout())
 
-    def _load_lexical(self) -> BM25Retriever:
+    def _load_lexical(self, recover: bool = True) -> BM25Retriever:
         folder = self.dir / "lexical"
-        recover_folder(folder)
+        if recover:
+            recover_folder(folder)
         try:
             return BM25Retriever.load(folder, self.tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
         except ValueError as error:
             log.info("%s; the BM25 index will be rebuilt from the store", error)
+            self.load_problems.append(f"bm25: {error}")
             return BM25Retriever(self.tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
 
     def sync(self) -> dict[str, int]:
@@ -256,7 +264,7 @@ class KnowledgeBase:
         if known_hash == file_hash:
             return FileResult(shown, FileStatus.unchanged)
         try:
-            doc = parse_file(path, max_bytes)
+            doc = parse_file(path, max_bytes, self.settings.ocr_options())
         except ParseError as error:
             return FileResult(shown, FileStatus.failed, message=str(error))
         doc = replace(doc, source=source)  # stored under its resolved path

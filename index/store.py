@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from index.embed import text_hash
 from index.types import CatalogueRecord, Citation, DocumentRecord, Filters, GlossaryRecord, StoredDocument
 from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, Page
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: documents.ocr
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS documents (
     pages TEXT NOT NULL,          -- JSON [[number, start, end], ...]
     file_hash TEXT NOT NULL,
     size INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    ocr INTEGER NOT NULL DEFAULT 0   -- 1: text recognised from page images
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -99,7 +101,7 @@ CREATE TABLE IF NOT EXISTS embeddings (
 """
 
 _CHUNK_COLUMNS = (
-    "c.id, c.doc_id, c.text, c.start, c.end, c.section_path, c.page, c.meta, d.title, d.source, d.kind"
+    "c.id, c.doc_id, c.text, c.start, c.end, c.section_path, c.page, c.meta, d.title, d.source, d.kind, d.ocr"
 )
 
 
@@ -119,6 +121,9 @@ class Store:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) == 1:  # bases made before OCR: every document was read from its text layer
+                self._db.execute("ALTER TABLE documents ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
+                self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise ValueError(f"{path} has schema {row[0]}, this policykb reads schema {SCHEMA_VERSION}")
 
@@ -192,8 +197,8 @@ class Store:
         ]
         self._db.execute("DELETE FROM documents WHERE source=? OR id=?", (doc.source, doc.id))
         self._db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, item.file_hash, item.size, _now()),
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, item.file_hash, item.size, _now(), int(doc.ocr)),
         )
         added = []
         for ord_, chunk in enumerate(chunks):
@@ -273,12 +278,13 @@ class Store:
     def document(self, doc_id: str) -> Document:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, title, source, kind, text, pages FROM documents WHERE id=?", (doc_id,)
+                "SELECT id, title, source, kind, text, pages, ocr FROM documents WHERE id=?", (doc_id,)
             ).fetchone()
         if row is None:
             raise ValueError(f"no document with id {doc_id!r}")
         pages = tuple(Page(*p) for p in json.loads(row[5]))
-        return Document(id=row[0], title=row[1], source=row[2], kind=row[3], text=row[4], pages=pages)
+        return Document(id=row[0], title=row[1], source=row[2], kind=row[3], text=row[4], pages=pages,
+                        ocr=bool(row[6]))
 
     # -- chunks ------------------------------------------------------------------------
 
@@ -317,11 +323,12 @@ class Store:
                     batch,
                 ).fetchall()
                 for row in rows:
-                    chunk_id, doc_id, text, start, end, path_json, page, meta, title, source, kind = row
+                    chunk_id, doc_id, text, start, end, path_json, page, meta, title, source, kind, ocr = row
                     path = tuple(json.loads(path_json))
                     chunk = Chunk(doc_id, text, start, end, path, page, chunk_id, json.loads(meta))
                     row_number = int(chunk.meta["row"]) if "row" in chunk.meta else None
-                    out[chunk_id] = (chunk, Citation(doc_id, title, source, kind, path, page, start, end, row_number))
+                    citation = Citation(doc_id, title, source, kind, path, page, start, end, row_number, bool(ocr))
+                    out[chunk_id] = (chunk, citation)
         return out
 
     def chunk_titles(self, ids: Sequence[int]) -> list[str]:
@@ -386,7 +393,7 @@ class Store:
     def glossary(self, term: str = "") -> list[GlossaryRecord]:
         """Glossary entries (of one term when given), entries with items first, then by source."""
         query = (
-            "SELECT g.term, g.items, g.start, g.end, g.section_path, g.page, d.id, d.title, d.source, d.kind"
+            "SELECT g.term, g.items, g.start, g.end, g.section_path, g.page, d.id, d.title, d.source, d.kind, d.ocr"
             " FROM glossary g JOIN documents d ON d.id=g.doc_id"
         )
         params: list = []
@@ -397,8 +404,9 @@ class Store:
             rows = self._db.execute(query + " ORDER BY g.term, g.items='[]', d.source, g.start", params).fetchall()
         return [
             GlossaryRecord(term_, tuple(json.loads(items)),
-                           Citation(doc_id, title, source, kind, tuple(json.loads(path)), page, start, end))
-            for term_, items, start, end, path, page, doc_id, title, source, kind in rows
+                           Citation(doc_id, title, source, kind, tuple(json.loads(path)), page, start, end,
+                                    ocr=bool(ocr)))
+            for term_, items, start, end, path, page, doc_id, title, source, kind, ocr in rows
         ]
 
     def glossary_terms(self) -> list[str]:
@@ -471,6 +479,36 @@ class Store:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    # -- consistency (policykb check) ---------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own integrity and foreign-key checks; empty when the file is sound."""
+        with self._lock:
+            rows = self._db.execute("PRAGMA integrity_check").fetchall()
+            problems = [r[0] for r in rows if r[0] != "ok"]
+            problems += [f"{r[0]} row {r[1]} points to a missing {r[2]} row"
+                         for r in self._db.execute("PRAGMA foreign_key_check").fetchall()]
+        return problems
+
+    def documents_without_chunks(self) -> list[str]:
+        """Sources of documents that have no chunk (an ingest never stores one; a damaged base might)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT source FROM documents d WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.doc_id=d.id)"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def chunk_hashes(self) -> dict[int, str]:
+        """chunk id -> hash of its text, the key of the embedding cache."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, text FROM chunks").fetchall()
+        return {r[0]: text_hash(r[1]) for r in rows}
+
+    def cached_hashes(self, model: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT text_hash FROM embeddings WHERE model=?", (model,)).fetchall()
+        return {r[0] for r in rows}
 
     # -- statistics ----------------------------------------------------------------------
 

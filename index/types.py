@@ -32,13 +32,15 @@ class Citation:
     start: int
     end: int
     row: int | None = None  # the source row of a catalogue item
+    ocr: bool = False  # the text was recognised from a scan: it may differ from the original
 
     @property
     def section(self) -> str:
         return SECTION_SEPARATOR.join(self.section_path)
 
     def label(self) -> str:
-        """`title · section · 第N页` (or `第N行` for a catalogue row), the form shown next to answers."""
+        """`title · section · 第N页` (or `第N行` for a catalogue row; `· OCR识别` for scanned text), as shown
+        next to answers."""
         parts = [self.title]
         if self.section_path:
             parts.append(self.section)
@@ -46,6 +48,8 @@ class Citation:
             parts.append(f"第{self.page}页")
         if self.row is not None:
             parts.append(f"第{self.row}行")
+        if self.ocr:
+            parts.append("OCR识别")
         return " · ".join(parts)
 
 

@@ -78,6 +78,7 @@ class Document:
     headings: tuple[Heading, ...] = ()
     items: tuple[CatalogueItem, ...] = ()
     warnings: tuple[str, ...] = ()
+    ocr: bool = False  # the text was recognised from page images (a scanned PDF), not read from the file
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None for unpaged documents."""

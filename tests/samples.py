@@ -319,3 +319,42 @@ def _add_table(document, rows: Sequence[Sequence[str | None]]) -> None:
             else:
                 table.cell(r, c).text = value
                 anchor = c
+
+
+SCANNED_LINES = [
+    "示范市档案数字化工作规定",
+    "第一条 为规范档案数字化工作，制定本规定。",
+    "第二条 纸质档案扫描分辨率不低于三百点每英寸。",
+    "第三条 数字化成果应当每年备份一次。",
+]
+
+
+def cjk_font_file() -> Path | None:
+    """A CJK font file from fontconfig (Debian's fonts-noto-cjk), or None when there is none."""
+    import subprocess
+
+    try:
+        found = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:style=Regular"],
+                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    path = Path(found) if found else None
+    return path if path is not None and path.is_file() and "CJK" in path.name else None
+
+
+def write_image_pdf(path: Path, lines: Sequence[str] = SCANNED_LINES, font_file: Path | None = None) -> Path:
+    """A real scan stand-in: the lines drawn into a greyscale image at 150 dpi, saved as a one-page
+    PDF holding only that image (no text layer), the way a scanner writes it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_file = font_file or cjk_font_file()
+    if font_file is None:
+        raise ValueError("no CJK font found (install fonts-noto-cjk)")
+    width, height = 1240, 120 + 70 * len(lines)  # A4 width at 150 dpi
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(font_file), 36)
+    for number, line in enumerate(lines):
+        draw.text((90, 60 + 70 * number), line, fill=0, font=font)
+    image.save(path, "PDF", resolution=150)
+    return path

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from ingest.ocr import OcrOptions
 from ingest.types import Document, ParseError
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def document_id(text: str) -> str:
 from ingest.parsers.catalogue import parse_catalogue
 from ingest.parsers.docx import parse_docx
 from ingest.parsers.html import parse_html
-from ingest.parsers.pdf import parse_pdf
+from ingest.parsers.pdf import NoTextLayer, parse_pdf, parse_scanned_pdf
 from ingest.parsers.text import parse_text
 
 PARSERS: dict[str, Callable[[Path], Document]] = {
@@ -73,13 +74,21 @@ def check_file(path: Path, max_bytes: int | None = None) -> Callable[[Path], Doc
     return parser
 
 
-def parse_file(path: Path, max_bytes: int | None = None) -> Document:
-    """Parse one file with the parser for its suffix; every failure is a ParseError naming the file."""
+def parse_file(path: Path, max_bytes: int | None = None, ocr: OcrOptions | None = None) -> Document:
+    """Parse one file with the parser for its suffix; every failure is a ParseError naming the file.
+
+    A PDF without a text layer is read by OCR when `ocr` is given and enabled.
+    """
     path = Path(path)
     name = path.name
     parser = check_file(path, max_bytes)
     try:
-        document = parser(path)
+        try:
+            document = parser(path)
+        except NoTextLayer:
+            if ocr is None or not ocr.enabled:
+                raise
+            document = parse_scanned_pdf(path, ocr)
     except ParseError:
         raise
     except OSError as error:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import io
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+from ingest.ocr import OcrOptions, recognise_pdf
 from ingest.parsers import document_id
 from ingest.parsers.text import first_line_title
 from ingest.types import Document, Page, ParseError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["normalize_page_text", "parse_pdf"]
+__all__ = ["NoTextLayer", "normalize_page_text", "parse_pdf", "parse_scanned_pdf"]
 
 # A page with fewer visible characters than this (a page number, a stamp) counts as empty;
 # a PDF whose pages are all empty has no text layer.
@@ -38,6 +40,10 @@ _WORD_TITLE_PREFIX = re.compile(r"^Microsoft (?:Word|PowerPoint|Excel) - ")
 _AES_MESSAGE = "{name}: the PDF uses AES encryption, which needs the 'cryptography' package"
 # Titles that PDF producers fill in when the author gave none (reportlab writes "untitled").
 _PLACEHOLDER_TITLES = {"untitled", "untitled document", "unknown", "无标题", "无标题文档"}
+
+
+class NoTextLayer(ParseError):
+    """Every page is (nearly) empty: a scan. `parse_file` then tries OCR when it is enabled."""
 
 
 def parse_pdf(path: Path) -> Document:
@@ -73,20 +79,32 @@ def parse_pdf(path: Path) -> Document:
     if failed == len(page_texts):
         raise ParseError(f"{name}: no page of the PDF could be read; the file may be corrupt")
     if all(_visible_chars(page) < NEARLY_EMPTY_PAGE_CHARS for page in page_texts):
-        raise ParseError(
-            f"{name}: the PDF has no text layer (probably a scanned document); OCR is not available"
+        raise NoTextLayer(
+            f"{name}: the PDF has no text layer (probably a scanned document) and OCR is off (POLICYKB_OCR)"
         )
+    return _paged_document(path, page_texts, _metadata_title(reader))
 
+
+def parse_scanned_pdf(path: Path, options: OcrOptions) -> Document:
+    """A PDF without a text layer, read by OCR; the Document (and so its citations) is marked `ocr`."""
+    page_texts = [normalize_page_text(text) for text in recognise_pdf(path, options)]
+    if all(_visible_chars(page) < NEARLY_EMPTY_PAGE_CHARS for page in page_texts):
+        raise ParseError(f"{path.name}: the PDF has no text layer and OCR found no text on its pages")
+    document = _paged_document(path, page_texts, None)
+    warning = f"text recognised by OCR (tesseract {options.languages}); check quotations against the scan"
+    return replace(document, ocr=True, warnings=(*document.warnings, warning))
+
+
+def _paged_document(path: Path, page_texts: list[str], title: str | None) -> Document:
     pages: list[Page] = []
     start = 0
     for number, page_text in enumerate(page_texts, start=1):
         pages.append(Page(number, start, start + len(page_text)))
         start += len(page_text) + 1  # the "\n" joining pages
     text = "\n".join(page_texts)
-
     return Document(
         id=document_id(text),
-        title=_metadata_title(reader) or first_line_title(text) or path.stem,
+        title=title or first_line_title(text) or path.stem,
         source=str(path),
         kind="pdf",
         text=text,

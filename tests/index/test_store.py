@@ -84,3 +84,18 @@ def test_embedding_cache_round_trip(store):
     store.cache_vectors("m1", {"h1": vector})
     assert np.array_equal(store.cached_vectors("m1", ["h1", "h2"])["h1"], vector)
     assert store.cached_vectors("m2", ["h1"]) == {}
+
+
+def test_a_schema_1_base_gains_the_ocr_column_on_open(tmp_path):
+    path = tmp_path / "kb.sqlite"
+    Store(path).close()
+    with sqlite3.connect(path) as db:  # the file as policykb wrote it before OCR existed
+        db.execute("ALTER TABLE documents DROP COLUMN ocr")
+        db.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    store = Store(path)
+    try:
+        columns = [row[1] for row in store._db.execute("PRAGMA table_info(documents)")]
+        assert "ocr" in columns
+        assert store._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"
+    finally:
+        store.close()
