@@ -44,6 +44,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from ingest.parsers import document_id
+from ingest.parsers.archive import check_zip_package
 from ingest.parsers.text import decode_text
 from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, ParseError
 
@@ -436,6 +437,7 @@ def _read_xlsx(path: Path) -> _Table:
         from openpyxl.utils.exceptions import InvalidFileException
     except ImportError as error:  # pragma: no cover - openpyxl is a dependency
         raise ParseError(f"{path.name}: reading .xlsx needs openpyxl (pip install openpyxl)") from error
+    check_zip_package(path, "XLSX")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError) as error:

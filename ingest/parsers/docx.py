@@ -14,6 +14,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ingest.parsers import document_id
+from ingest.parsers.archive import check_zip_package
 from ingest.parsers.text import join_lines
 from ingest.types import Document, ParseError
 
@@ -64,15 +65,13 @@ def parse_docx(path: Path) -> Document:
 
 
 def _open(path: Path) -> WordDocument:
+    with path.open("rb") as handle:
+        if handle.read(len(_OLE_SIGNATURE)) == _OLE_SIGNATURE:
+            raise ParseError(f"{path.name}: not a valid DOCX file (it is an old Word .doc file; save it as .docx)")
+    check_zip_package(path, "DOCX")
     try:
         return docx.Document(str(path))
     except Exception as error:  # python-docx raises zip, KeyError and XML errors for bad files
-        with path.open("rb") as handle:
-            old_format = handle.read(len(_OLE_SIGNATURE)) == _OLE_SIGNATURE
-        if old_format:
-            raise ParseError(
-                f"{path.name}: not a valid DOCX file (it is an old Word .doc file; save it as .docx)"
-            ) from error
         raise ParseError(f"{path.name}: not a valid DOCX file ({type(error).__name__})") from error
 
 

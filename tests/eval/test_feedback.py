@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from eval.datasets import load_dataset, load_judgements
-from tests.api.conftest import LiveServer, free_port
+from tests.live import LiveServer, free_port
 from tests.conftest import SEED
 from tune.pairs import mine_pairs
 

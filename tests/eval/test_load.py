@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from eval.load import parse_mix
-from tests.api.conftest import LiveServer, free_port
+from tests.live import LiveServer, free_port
 from tests.conftest import SEED
 
 runner = CliRunner()
