@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api.jobs import JobRegistry
+from api.limits import UploadGate
 from api.routes import admin, ask, export, pages, search
 from api.routes.pages import STATIC
 from api.schemas import ErrorResponse, HealthOut
@@ -49,6 +50,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.jobs = JobRegistry()
+    app.add_middleware(UploadGate, settings=settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

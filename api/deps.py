@@ -23,13 +23,21 @@ def get_jobs(request: Request) -> JobRegistry:
     return request.app.state.jobs
 
 
+def admin_refusal(settings: Settings, key: str | None) -> tuple[int, str] | None:
+    """Why a request with X-API-Key `key` may not use the admin routes (status, message), or None."""
+    configured = settings.api_key
+    if configured is None or not configured.get_secret_value():
+        return 403, "admin routes are disabled: set POLICYKB_API_KEY to enable them"
+    if key is None:
+        return 401, "missing X-API-Key header"
+    # compare_digest takes the same time wherever the strings differ
+    if not secrets.compare_digest(key.encode(), configured.get_secret_value().encode()):
+        return 401, "wrong API key"
+    return None
+
+
 def require_admin(request: Request, x_api_key: str | None = Header(None)) -> None:
     """Admin routes need the configured key in X-API-Key; with no key configured they are off."""
-    configured = request.app.state.settings.api_key
-    if configured is None or not configured.get_secret_value():
-        raise HTTPException(403, "admin routes are disabled: set POLICYKB_API_KEY to enable them")
-    if x_api_key is None:
-        raise HTTPException(401, "missing X-API-Key header")
-    # compare_digest takes the same time wherever the strings differ
-    if not secrets.compare_digest(x_api_key.encode(), configured.get_secret_value().encode()):
-        raise HTTPException(401, "wrong API key")
+    refusal = admin_refusal(request.app.state.settings, x_api_key)
+    if refusal is not None:
+        raise HTTPException(*refusal)

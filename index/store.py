@@ -254,11 +254,17 @@ class Store:
         return np.array(removed, dtype=np.int64)
 
     def resolve_document(self, ref: str) -> str:
-        """A document id from an id, a unique id prefix, or a source path; ValueError otherwise."""
+        """A document id from an id, a unique id prefix, or a source path; ValueError otherwise.
+
+        The prefix is compared literally (not with LIKE, where `%` and `_` are wildcards), so a
+        reference like "%" matches nothing instead of every document.
+        """
+        if not ref or "\x00" in ref:
+            raise ValueError("no document reference given")
         with self._lock:
             rows = self._db.execute(
-                "SELECT id FROM documents WHERE id LIKE ? || '%' OR source=? OR source=?",
-                (ref, ref, str(Path(ref).resolve())),
+                "SELECT id FROM documents WHERE substr(id, 1, length(?)) = ? OR source=? OR source=?",
+                (ref, ref, ref, str(Path(ref).resolve())),
             ).fetchall()
         ids = sorted({r[0] for r in rows})
         if not ids:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, HTTPException, Request, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_jobs, get_kb, get_settings, require_admin
 from api.jobs import Job, JobRegistry
@@ -93,14 +94,21 @@ def _unique(path: Path) -> Path:
 
 
 async def _copy_limited(upload: UploadFile, target: Path, limit: int) -> bool:
-    """Copy in blocks, stopping (and deleting the partial file) once `limit` bytes are exceeded."""
+    """Copy in blocks, stopping (and deleting the partial file) once `limit` bytes are exceeded.
+
+    File writes run in the thread pool, so a large upload never blocks the event loop that
+    answers searches.
+    """
     written = 0
-    with open(target, "wb") as out:
+    out = await run_in_threadpool(open, target, "wb")
+    try:
         while block := await upload.read(READ_BLOCK):
             written += len(block)
             if written > limit:
                 break
-            out.write(block)
+            await run_in_threadpool(out.write, block)
+    finally:
+        await run_in_threadpool(out.close)
     if written > limit:
         target.unlink()
         return False
