@@ -586,6 +586,7 @@ def eval_base(
 
 @eval_app.command("load")
 def eval_load(
+    ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="Base URL of a running policykb server, e.g. http://127.0.0.1:8000")],
     queries: Annotated[Path, typer.Option(help="JSONL with a \"text\" per line (BEIR queries.jsonl works)")],
     clients: Annotated[int, typer.Option(min=1, max=1000, help="Concurrent clients, each a closed loop")] = 8,
@@ -593,13 +594,22 @@ def eval_load(
     mix: Annotated[str, typer.Option(help="Route weights: search=3,ask=1,glossary=1")] = "search=1",
     k: Annotated[int, typer.Option(min=1, max=100, help="k of each search")] = 10,
     out: Annotated[Path | None, typer.Option(help="Also write the report as JSON here")] = None,
+    upload: Annotated[list[Path] | None, typer.Option(
+        help="Files or folders to upload (admin route) when the load starts, so an ingest runs during it")] = None,
 ) -> None:
-    """Latency p50/p95/p99 per route and errors under N concurrent HTTP clients."""
+    """Latency p50/p95/p99 per route and errors under N concurrent HTTP clients (optionally while ingesting).
+
+    The admin key for --upload comes from POLICYKB_API_KEY.
+    """
     from eval.benchmark import load_queries
     from eval.load import LoadPlan, parse_mix, run_load
 
+    key = ctx.obj.api_key.get_secret_value() if ctx.obj.api_key else ""
+    files = tuple(f for p in (upload or []) for f in (sorted(x for x in p.rglob("*") if x.is_file())
+                                                      if p.is_dir() else [p]))
     try:
-        plan = LoadPlan(url.rstrip("/"), tuple(load_queries(queries)), clients, seconds, parse_mix(mix), k)
+        plan = LoadPlan(url.rstrip("/"), tuple(load_queries(queries)), clients, seconds, parse_mix(mix), k,
+                        upload=files, api_key=key)
         with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True) as bar:
             task = bar.add_task("requests sent: 0", total=None)
             sent = [0]
@@ -620,10 +630,16 @@ def eval_load(
                   f"({report.per_second}/s), {report.errors} errors", soft_wrap=True)
     for sample in report.error_samples:
         console.print(f"  [red]{sample}[/red]", soft_wrap=True)
+    ingest_ok = report.ingest is None or report.ingest.status == "done"
+    if report.ingest is not None:
+        job = report.ingest
+        style = "green" if ingest_ok else "red"
+        console.print(f"[{style}]ingest during the load: {job.status}[/{style}], {job.files} files "
+                      f"({job.failed_files} refused or failed), {job.seconds} s", soft_wrap=True)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    if report.errors:
+    if report.errors or not ingest_ok:
         raise typer.Exit(1)
 
 

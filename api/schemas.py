@@ -7,7 +7,7 @@ Source paths are reduced to file names: the server's directory layout is not exp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -188,13 +188,21 @@ class SuggestionsOut(BaseModel):
     questions: list[str]
 
 
+# Chunk ids are SQLite rowids: positive 64-bit integers.
+ChunkId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+MAX_EXPORT_ITEMS = 500  # one handout; bounds the work a single request can ask for
+
+
 class ExportRequest(BaseModel):
     """What a trainer selected for a handout."""
 
     title: str = Field("学习材料", max_length=200)
-    passages: list[int] = Field(default_factory=list, description="Chunk ids of selected passages")
-    terms: list[str] = Field(default_factory=list, description="Glossary terms")
-    catalogue: list[int] = Field(default_factory=list, description="Chunk ids of catalogue items")
+    passages: list[ChunkId] = Field(default_factory=list, max_length=MAX_EXPORT_ITEMS,
+                                    description="Chunk ids of selected passages")
+    terms: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=MAX_EXPORT_ITEMS,
+                                                              description="Glossary terms")
+    catalogue: list[ChunkId] = Field(default_factory=list, max_length=MAX_EXPORT_ITEMS,
+                                     description="Chunk ids of catalogue items")
     format: Literal["docx", "md"] = "docx"
 
 

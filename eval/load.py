@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -30,6 +31,8 @@ class LoadPlan:
     k: int = 10
     timeout: float = 30.0
     seed: int = 7
+    upload: tuple[Path, ...] = ()  # files posted to the admin upload route when the load starts
+    api_key: str = ""
 
     def __post_init__(self) -> None:
         if not self.queries:
@@ -39,6 +42,11 @@ class LoadPlan:
             raise ValueError(f"the mix must give a positive weight to some of {ROUTES}; got {self.mix}")
         if self.clients < 1 or self.seconds <= 0:
             raise ValueError("clients must be at least 1 and seconds positive")
+        if self.upload and not self.api_key:
+            raise ValueError("uploading during the load needs the server's admin key (POLICYKB_API_KEY)")
+        missing = [str(p) for p in self.upload if not p.is_file()]
+        if missing:
+            raise ValueError(f"files to upload not found: {', '.join(missing)}")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,17 @@ class RouteStats:
 
 
 @dataclass(frozen=True)
+class IngestDuringLoad:
+    """The upload job that ran while the clients were busy."""
+
+    job_id: str
+    status: str  # done | failed | running (still running when the load ended) | refused
+    files: int
+    failed_files: int
+    seconds: float  # from the upload until the job ended (or until the load ended)
+
+
+@dataclass(frozen=True)
 class LoadReport:
     url: str
     clients: int
@@ -62,6 +81,7 @@ class LoadReport:
     per_second: float
     routes: tuple[RouteStats, ...]
     error_samples: tuple[str, ...]
+    ingest: IngestDuringLoad | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -114,6 +134,23 @@ async def _client(
         tick()
 
 
+async def _ingest_during(client, plan: LoadPlan, deadline: float) -> IngestDuringLoad:
+    """Post `plan.upload` to the admin route, then follow the job until it ends (or the load does)."""
+    headers = {"X-API-Key": plan.api_key}
+    started = time.perf_counter()
+    files = [("files", (path.name, path.read_bytes(), "application/octet-stream")) for path in plan.upload]
+    response = await client.post("/api/documents", files=files, headers=headers)
+    if response.status_code != 202:
+        return IngestDuringLoad("", f"refused: HTTP {response.status_code} {response.text[:200]}", len(files), 0,
+                                round(time.perf_counter() - started, 1))
+    job = response.json()
+    while job["status"] in ("queued", "running") and time.perf_counter() < deadline + plan.timeout:
+        await asyncio.sleep(0.5)
+        job = (await client.get(f"/api/jobs/{job['id']}", headers=headers)).json()
+    failed = sum(1 for r in job["results"] if r["status"] == "failed")
+    return IngestDuringLoad(job["id"], job["status"], len(files), failed, round(time.perf_counter() - started, 1))
+
+
 def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadReport:
     """Drive the server at `plan.url` for `plan.seconds`; latency percentiles per route."""
     import httpx
@@ -121,7 +158,7 @@ def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadRepo
     samples: dict[str, list[float]] = {}
     failures: list[str] = []
 
-    async def main() -> float:
+    async def main() -> tuple[float, IngestDuringLoad | None]:
         limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
         async with httpx.AsyncClient(base_url=plan.url, timeout=plan.timeout, limits=limits) as client:
             probe = await client.get("/api/search", params={"q": plan.queries[0], "k": 1})  # warm-up + reachability
@@ -129,21 +166,32 @@ def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadRepo
                 raise ValueError(f"{plan.url} answered HTTP {probe.status_code} to a search; is it policykb?")
             started = time.perf_counter()
             deadline = started + plan.seconds
-            await asyncio.gather(*(
-                _client(client, plan, n, deadline, samples, failures, tick or (lambda: None))
-                for n in range(plan.clients)
-            ))
-            return time.perf_counter() - started
+            ingest = None
+            if plan.upload:  # its own connection, so the clients' pool stays theirs
+                async with httpx.AsyncClient(base_url=plan.url, timeout=max(plan.timeout, 120)) as admin:
+                    ingest_task = asyncio.create_task(_ingest_during(admin, plan, deadline))
+                    await _run_clients(client, plan, deadline, samples, failures, tick)
+                    ingest = await ingest_task
+            else:
+                await _run_clients(client, plan, deadline, samples, failures, tick)
+            return time.perf_counter() - started, ingest
 
     try:
-        elapsed = asyncio.run(main())
+        elapsed, ingest = asyncio.run(main())
     except httpx.TransportError as error:
         raise ValueError(f"cannot reach {plan.url}: {error}") from None
     routes = tuple(_stats(route, values) for route, values in sorted(samples.items()))
     total = sum(r.requests for r in routes)
     errors = sum(r.errors for r in routes)
     return LoadReport(plan.url, plan.clients, round(elapsed, 1), total, errors, round(total / elapsed, 1), routes,
-                      tuple(dict.fromkeys(failures))[:10])
+                      tuple(dict.fromkeys(failures))[:10], ingest)
+
+
+async def _run_clients(client, plan: LoadPlan, deadline: float, samples: dict[str, list[float]],
+                       failures: list[str], tick: Callable[[], None] | None) -> None:
+    await asyncio.gather(*(
+        _client(client, plan, n, deadline, samples, failures, tick or (lambda: None)) for n in range(plan.clients)
+    ))
 
 
 def _stats(route: str, values: Sequence[float]) -> RouteStats:

@@ -46,7 +46,7 @@ def _digests(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
-def test_every_bad_input_gets_a_clear_result_and_the_batch_goes_on(corpus, embedder):
+def test_every_bad_input_gets_a_clear_result_and_the_batch_goes_on(corpus, embedder, figures):
     root, cases = corpus
     inputs = root / "inputs"
     kb_dir = root / "kb"
@@ -77,6 +77,8 @@ def test_every_bad_input_gets_a_clear_result_and_the_batch_goes_on(corpus, embed
     # Nothing was written outside the base, and the inputs are untouched.
     assert tree_snapshot(root, skip=kb_dir) == before
     assert _digests(inputs) == digests
+    figures.update(files=len(cases), results={c.name: f"{results[c.name].status.value}: {results[c.name].message}"
+                                              for c in cases})
 
 
 def test_the_cli_reports_each_bad_file_and_exits_1(corpus, tmp_path):
