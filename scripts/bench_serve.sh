@@ -4,7 +4,10 @@
 #
 #   scripts/bench_serve.sh KB_DIR QUERIES.jsonl [CLIENTS=8] [SECONDS=60] [MIX=search=1]
 #
-# Extra POLICYKB_* settings pass through (e.g. POLICYKB_EMBEDDING_BACKEND=onnx-int8).
+# UPLOAD=FOLDER uploads that folder through the admin route when the load starts, so an ingest
+# job runs during it (docs/reliability.md: UPLOAD=... scripts/bench_serve.sh KB q.jsonl 50 60
+# search=2,ask=1,glossary=1). Extra POLICYKB_* settings pass through
+# (e.g. POLICYKB_EMBEDDING_BACKEND=onnx-int8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 2 ]]; then
@@ -15,6 +18,12 @@ KB="$1"; QUERIES="$2"; CLIENTS="${3:-8}"; DURATION="${4:-60}"; MIX="${5:-search=
 PORT="${PORT:-8765}"; POLICYKB="${POLICYKB:-.venv/bin/policykb}"
 if [[ ! -f "$KB/kb.sqlite" ]]; then echo "no knowledge base in $KB" >&2; exit 2; fi
 URL="http://127.0.0.1:$PORT"
+UPLOAD_ARGS=()
+if [[ -n "${UPLOAD:-}" ]]; then
+    export POLICYKB_API_KEY="${POLICYKB_API_KEY:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+    export POLICYKB_MAX_UPLOAD_FILES="${POLICYKB_MAX_UPLOAD_FILES:-200}"
+    UPLOAD_ARGS=(--upload "$UPLOAD")
+fi
 started=$(date +%s.%N)
 "$POLICYKB" --kb "$KB" serve --port "$PORT" >/dev/null 2>&1 &
 server=$!
@@ -27,5 +36,5 @@ ready=$(date +%s.%N)
 echo "start-up until the first search is answered: $(awk "BEGIN {printf \"%.1f\", $ready - $started}") s"
 echo "server RSS after start-up: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$server/status)"
 "$POLICYKB" eval load "$URL" --queries "$QUERIES" --clients "$CLIENTS" --seconds "$DURATION" --mix "$MIX" \
-    --out "data/eval/load-$(basename "$KB")-$CLIENTS.json"
+    "${UPLOAD_ARGS[@]}" --out "data/eval/load-$(basename "$KB")-$CLIENTS.json"
 echo "server RSS after the load: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$server/status)"
