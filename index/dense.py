@@ -91,14 +91,38 @@ class FaissRetriever:
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) of a flat index."""
+        """(ids, vectors) of the index, flat or IVF-flat (which stores the raw vectors in its lists)."""
+        if self.is_ivf:
+            lists, d = self.index.invlists, self.index.d
+            ids, vectors = [], []
+            for cell in range(self.index.nlist):
+                size = lists.list_size(cell)
+                if size:
+                    ids.append(faiss.rev_swig_ptr(lists.get_ids(cell), size).copy())
+                    codes = faiss.rev_swig_ptr(lists.get_codes(cell), size * d * 4)
+                    vectors.append(np.frombuffer(codes.tobytes(), dtype=np.float32).reshape(size, d))
+            if not ids:
+                return np.empty(0, np.int64), np.empty((0, d), np.float32)
+            return np.concatenate(ids).astype(np.int64), np.concatenate(vectors)
         flat = faiss.downcast_index(self.index.index)
         vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d).copy()
         return self.ids(), vectors
 
     def settle(self) -> bool:
-        """Switch a flat index to IVF when the layout asks for it; True when it did (called before saving)."""
-        if self.index is None or self.is_ivf or not self.layout.wants_ivf(int(self.index.ntotal)):
+        """Rebuild the index when the layout asks for the other kind (flat -> IVF at the threshold, or
+        IVF -> flat when the setting says flat); True when it did (called before saving)."""
+        if self.index is None:
+            return False
+        wants_ivf = self.layout.wants_ivf(int(self.index.ntotal))
+        if self.is_ivf and self.layout.kind == "flat":
+            ids, vectors = self._vectors()
+            log.info("the setting asks for exact search: rebuilding the dense index as flat")
+            flat = faiss.IndexIDMap2(faiss.IndexFlatIP(self.index.d))
+            if len(ids):
+                flat.add_with_ids(vectors, ids)
+            self.index = flat
+            return True
+        if self.is_ivf or not wants_ivf:
             return False
         ids, vectors = self._vectors()
         cells = ivf_cells(len(ids))

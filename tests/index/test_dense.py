@@ -56,3 +56,20 @@ def test_few_probed_cells_lose_a_little_recall_against_exact_search(tmp_path):
     ])
     assert exact.kind() == "flat" and ivf.is_ivf
     assert 0.2 < overlap < 1.0  # approximate: random 64-d vectors are IVF's hardest case
+
+
+def test_an_ivf_index_goes_back_to_exact_search_when_the_setting_says_flat(tmp_path):
+    corpus = _unit(3000, 4)
+    ids = np.arange(10, 3010, dtype=np.int64)
+    ivf = FaissRetriever(Named(), layout=DenseLayout("ivf", nprobe=4))
+    ivf.add_vectors(ids, corpus)
+    ivf.settle()
+    ivf.save(tmp_path)
+    flat = FaissRetriever.load(tmp_path, Named(), DenseLayout("flat"))
+    assert flat.is_ivf and flat.settle() and flat.kind() == "flat"  # rebuilt from the vectors IVF stores
+    assert np.array_equal(np.sort(flat.ids()), ids)
+    exact = FaissRetriever(Named(), layout=DenseLayout("flat"))
+    exact.add_vectors(ids, corpus)
+    query = corpus[123]
+    assert np.array_equal(flat.search_vector(query, 10).ids, exact.search_vector(query, 10).ids)
+    assert not flat.settle()  # nothing more to do
