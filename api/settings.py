@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         description="torch = sentence-transformers; onnx / onnx-int8 = ONNX Runtime on an export kept in <kb>/cache/onnx",
     )
     embedding_device: str = "cpu"
+    query_batch_size: int = Field(
+        16, ge=1, le=256, description="Concurrent queries encoded in one model call at most (1 = one call per query)"
+    )
 
     chunk_max_chars: int = Field(300, ge=50, description="Longest chunk; longer units are split at sentences")
     chunk_min_chars: int = Field(60, ge=0, description="Shorter units merge with neighbours under the same heading")

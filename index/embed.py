@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,7 +75,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        dim = self._loaded().get_sentence_embedding_dimension()
+        model = self._loaded()
+        # sentence-transformers 6 renamed the method; older releases only have the first name
+        dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
         if dim is None:
             raise ValueError(f"cannot tell the embedding size of the model in {self._folder}")
         return int(dim)
@@ -139,3 +144,73 @@ class CachedEmbedder:
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
         return np.stack([cached[h] for h in hashes]).astype(np.float32, copy=False)
+
+
+class QueryBatcher:
+    """Wraps an Embedder so concurrent `encode_queries` calls share one model call (dynamic batching).
+
+    A server answers each request in its own thread; left alone, eight simultaneous searches
+    make eight model calls that fight over two cores. Here every caller queues its texts and
+    one worker thread encodes whatever is waiting (up to `max_batch` texts) in a single call,
+    so a busy server does fewer, larger calls and an idle one adds only a queue hop. Mean
+    pooling over the attention mask makes a padded query's vector the same as its own.
+    """
+
+    def __init__(self, inner: Embedder, max_batch: int = 16) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.inner = inner
+        self.max_batch = max_batch
+        self.calls = 0  # model calls made, for tests and benchmarks
+        self._queue: queue.SimpleQueue[tuple[list[str], Future]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def encode_documents(self, texts: Sequence[str], on_progress: ProgressCallback | None = None) -> np.ndarray:
+        return self.inner.encode_documents(texts, on_progress)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return self.inner.encode_queries(texts)
+        future: Future = Future()
+        self._queue.put((list(texts), future))
+        self._ensure_worker()
+        return future.result()
+
+    def _ensure_worker(self) -> None:
+        with self._start_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="query-encoder", daemon=True)
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            size = len(batch[0][0])
+            while size < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(item)
+                size += len(item[0])
+            texts = [text for item, _ in batch for text in item]
+            try:
+                vectors = self.inner.encode_queries(texts)
+                self.calls += 1
+            except Exception as error:  # noqa: BLE001 - handed to every waiting caller
+                for _, future in batch:
+                    future.set_exception(error)
+                continue
+            offset = 0
+            for item, future in batch:
+                future.set_result(vectors[offset : offset + len(item)])
+                offset += len(item)

@@ -26,7 +26,7 @@ import numpy as np
 
 from api.settings import Settings
 from index.dense import DenseLayout, FaissRetriever
-from index.embed import CachedEmbedder, SentenceTransformerEmbedder
+from index.embed import CachedEmbedder, QueryBatcher, SentenceTransformerEmbedder
 from index.hybrid import convex_fusion, reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
 from index.models import ORIGINAL, model_folder, named_model, set_active_model
@@ -99,7 +99,7 @@ class KnowledgeBase:
         self._lock = threading.RLock()
         self.load_problems: list[str] = []
         self.store = Store(self.dir / "kb.sqlite")
-        inner = embedder or self._model(model_folder(settings))
+        inner = self._batched(embedder) if embedder is not None else self._model(model_folder(settings))
         self.embedder = CachedEmbedder(inner, self.store)
         self.tokenizer = self._make_tokenizer()
         self.dense = self._load_dense()
@@ -112,10 +112,18 @@ class KnowledgeBase:
     def _model(self, folder: Path) -> Embedder:
         backend, batch = self.settings.embedding_backend, self.settings.embedding_batch_size
         if backend == "torch":
-            return SentenceTransformerEmbedder(folder, self.settings.embedding_device, batch)
+            return self._batched(SentenceTransformerEmbedder(folder, self.settings.embedding_device, batch))
         from index.onnx import OnnxEmbedder  # optional extra
 
-        return OnnxEmbedder(folder, self.dir / "cache", quantize=backend == "onnx-int8", batch_size=batch)
+        return self._batched(OnnxEmbedder(folder, self.dir / "cache", quantize=backend == "onnx-int8",
+                                          batch_size=batch))
+
+    def _batched(self, embedder: Embedder) -> Embedder:
+        """Concurrent queries share model calls (setting query_batch_size; 1 = each query alone)."""
+        size = self.settings.query_batch_size
+        if size <= 1 or isinstance(embedder, QueryBatcher):
+            return embedder
+        return QueryBatcher(embedder, size)
 
     def _vocabulary(self) -> set[str]:
         """Terms the tokenizer keeps whole beyond the shipped list: glossary terms and catalogue names."""
