@@ -22,3 +22,7 @@ def figures(request):
     if target and found:
         with Path(target).open("a", encoding="utf-8") as out:
             out.write(json.dumps({"test": request.node.name, **found}, ensure_ascii=False) + "\n")
+
+
+# The browser tests here use the same Chromium session fixtures as tests/api.
+from tests.api.conftest import browser, playwright  # noqa: E402,F401
