@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from eval.datasets import load_dataset, load_judgements
-from tests.live import LiveServer, free_port
 from tests.conftest import SEED
+from tests.live import LiveServer, free_port
 from tune.pairs import mine_pairs
 
 runner = CliRunner()

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app
 from eval.load import parse_mix
-from tests.live import LiveServer, free_port
 from tests.conftest import SEED
+from tests.live import LiveServer, free_port
 
 runner = CliRunner()
 

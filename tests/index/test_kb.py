@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -155,45 +149,6 @@ def test_lost_indexes_are_rebuilt_from_the_store_without_encoding(make_kb, tmp_p
     assert reopened.embedder.encoded == 0
     assert len(reopened.dense) == len(reopened.lexical) == reopened.stats()["chunks"]
     assert WUQING in reopened.search("村居的五清", k=1)[0].chunk.text
-
-
-def test_killed_ingest_leaves_a_base_that_opens_and_is_completed(make_kb, tmp_path, sample_dir):
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(6):  # distinct texts so every file is its own document
-        text = SEED.read_text(encoding="utf-8") + f"\n附记{i}：第{i}份材料。\n"
-        (folder / f"seed-{i}.txt").write_text(text, encoding="utf-8")
-    kb_dir = tmp_path / "kb"
-    env = {**os.environ, "POLICYKB_KB_DIR": str(kb_dir)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "ingest", str(folder)],
-        env=env, cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # kill as soon as some, not all, documents are committed
-        if process.poll() is not None:
-            pytest.fail("the ingest finished before it could be interrupted")
-        try:
-            with sqlite3.connect(kb_dir / "kb.sqlite") as db:
-                if db.execute("SELECT COUNT(*) FROM documents").fetchone()[0] >= 1:
-                    break
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    kb = make_kb()  # opens, and repairs the derived indexes from the store
-    stored = kb.stats()["documents"]
-    assert 1 <= stored < 6
-    assert len(kb.dense) == len(kb.lexical) == kb.stats()["chunks"]
-    assert kb.search("村居的五清", k=1)
-    report = kb.ingest([folder])
-    assert report.count(FileStatus.unchanged) == stored
-    assert report.count(FileStatus.added) == 6 - stored
-    sources = [d.source for d in kb.documents()]
-    assert len(sources) == len(set(sources)) == 6
-    assert np.array_equal(np.sort(kb.dense.ids()), kb.store.chunk_ids())
 
 
 def test_catalogue_rows_glossary_and_vocabulary_follow_the_documents(make_kb, tmp_path):

@@ -25,4 +25,5 @@ def figures(request):
 
 
 # The browser tests here use the same Chromium session fixtures as tests/api.
-from tests.api.conftest import browser, playwright  # noqa: E402,F401
+from tests.api.conftest import browser, playwright  # noqa: F401
+from tests.api.test_widget_browser import open_page  # noqa: F401

@@ -8,9 +8,9 @@ import pytest
 from api.app import create_app
 from api.settings import Settings
 from index.kb import KnowledgeBase
-from tests.api.test_widget_browser import HOST, ask, open_page, open_widget, shadow  # noqa: F401 (fixture)
-from tests.live import LiveServer, free_port
 from tests.api.conftest import needs_chromium
+from tests.api.test_widget_browser import ask, open_widget, shadow
+from tests.live import LiveServer, free_port
 
 pytestmark = needs_chromium
 
