@@ -37,11 +37,12 @@ def ask(kb: KnowledgeBase, question: str) -> Answer:
         raise ValueError("the question is empty")
     if len(question) > settings.max_question_chars:
         raise ValueError(f"the question is longer than {settings.max_question_chars} characters")
-    passages = tuple(kb.search(question, k=settings.answer_passages))
+    vector = kb.embedder.encode_queries([question])[0]  # once, for the search and for scoring sentences
+    passages = tuple(kb.search(question, k=settings.answer_passages, vector=vector))
     return (
         _glossary_answer(kb, question, passages)
         or _catalogue_answer(kb, question, passages)
-        or _passage_answer(kb, question, passages)
+        or _passage_answer(kb, question, passages, vector)
     )
 
 
@@ -188,10 +189,10 @@ def _catalogue_evidence(record: CatalogueRecord) -> Evidence:
 # -- passages ----------------------------------------------------------------------------
 
 
-def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...]) -> Answer:
+def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector) -> Answer:
     settings = kb.settings
     weight = settings.answer_overlap_weight
-    chosen = best_sentences(score_sentences(question, passages, kb.embedder, kb.tokenizer), weight)
+    chosen = best_sentences(score_sentences(question, passages, kb.embedder, kb.tokenizer, vector), weight)
     if not chosen:
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages)
     best = max(chosen, key=lambda s: s.score(weight))

@@ -67,15 +67,26 @@ def coverage(question_terms: set[str], text_terms: Sequence[str]) -> float:
 
 
 def score_sentences(
-    question: str, hits: Sequence[Hit], embedder: Embedder, tokenizer: ChineseTokenizer
+    question: str,
+    hits: Sequence[Hit],
+    embedder: Embedder,
+    tokenizer: ChineseTokenizer,
+    question_vector: np.ndarray | None = None,
 ) -> list[ScoredSentence]:
     """Every sentence of the hits, scored against the question by the same embeddings
-    the dense index uses plus word overlap."""
+    the dense index uses plus word overlap.
+
+    Sentences go through `encode_documents`, so with the base's caching embedder a
+    sentence is encoded once and its vector reused by every later question that reaches
+    the same passage: this was most of the cost of `ask` on a large base.
+    """
     candidates = [(hit, s, e, t) for hit in hits for s, e, t in sentences_of(hit)]
     if not candidates:
         return []
-    vectors = embedder.encode_queries([question] + [t for _, _, _, t in candidates])
-    similarities = vectors[1:] @ vectors[0]
+    if question_vector is None:
+        question_vector = embedder.encode_queries([question])[0]
+    vectors = embedder.encode_documents([t for _, _, _, t in candidates])
+    similarities = vectors @ question_vector
     terms = set(tokenizer.tokenize(question))
     return [
         ScoredSentence(

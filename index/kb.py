@@ -16,7 +16,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -31,6 +30,7 @@ from index.hybrid import convex_fusion, reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
 from index.models import ORIGINAL, model_folder, named_model, set_active_model
 from index.rerank import document_rerank
+from index.rwlock import ReadWriteLock
 from index.store import Store
 from index.types import (
     CatalogueRecord,
@@ -94,9 +94,9 @@ class KnowledgeBase:
         self.settings = settings
         self.dir = settings.kb_dir
         self.dir.mkdir(parents=True, exist_ok=True)
-        # Guards the derived indexes: searches and index updates take it briefly, so a server
-        # can answer while a background ingest runs (encoding happens outside the lock).
-        self._lock = threading.RLock()
+        # Guards the derived indexes: searches share its read side, updates take the write side
+        # briefly, so a server answers while a background ingest runs (encoding happens outside).
+        self._lock = ReadWriteLock()
         self.load_problems: list[str] = []
         self.store = Store(self.dir / "kb.sqlite")
         inner = self._batched(embedder) if embedder is not None else self._model(model_folder(settings))
@@ -140,7 +140,7 @@ class KnowledgeBase:
             return
         log.info("the vocabulary changed; re-tokenising all chunks for BM25")
         lexical = BM25Retriever(tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
-        with self._lock:
+        with self._lock.write():
             ids = self.store.chunk_ids()
             lexical.add(ids, self.store.chunk_texts(ids.tolist()))
             lexical.rebuild()
@@ -175,7 +175,7 @@ class KnowledgeBase:
         Missing chunks are added (their vectors come from the embedding cache), chunks no
         longer in the store are removed. Nothing happens when all agree.
         """
-        with self._lock:
+        with self._lock.write():
             truth = self.store.chunk_ids()
             fixed = {}
             for name, retriever in (("dense", self.dense), ("bm25", self.lexical)):
@@ -195,7 +195,7 @@ class KnowledgeBase:
 
     def save(self) -> None:
         """Write the derived indexes (each replaced atomically)."""
-        with self._lock:
+        with self._lock.write():
             self.dense.save(self.dir)
             self.lexical.save(self.dir / "lexical")
 
@@ -293,7 +293,7 @@ class KnowledgeBase:
         texts = [chunk.text for chunk in chunks]
         vectors = self.embedder.encode_documents(texts, listener.encoded)  # fills the cache before the commit
         glossary = extract_glossary(doc.text)
-        with self._lock:
+        with self._lock.write():
             new_ids, old_ids = self.store.replace_document(doc, chunks, file_hash, size, glossary)
             for retriever in (self.dense, self.lexical):
                 retriever.remove(old_ids)
@@ -332,7 +332,7 @@ class KnowledgeBase:
                 ]
                 texts = [chunk.text for item in batch for chunk in item.chunks]
                 vectors = self.embedder.encode_documents(texts, listener.encoded)
-                with self._lock:
+                with self._lock.write():
                     new_ids, old_ids = self.store.replace_documents(batch)
                     for retriever in (self.dense, self.lexical):
                         retriever.remove(old_ids)
@@ -376,7 +376,7 @@ class KnowledgeBase:
             )
         folder = self.settings.model_path() if name == ORIGINAL else named_model(self.dir, name).folder
         dense = self.build_dense(folder, listener)
-        with self._lock:
+        with self._lock.write():
             set_active_model(self.dir, None if name == ORIGINAL else name)
             self.embedder, self.dense = dense.embedder, dense
         return dense
@@ -385,7 +385,7 @@ class KnowledgeBase:
         """Delete a document (id, id prefix or source path) from the store and both indexes."""
         doc_id = self.store.resolve_document(ref)
         record = next(r for r in self.store.documents() if r.id == doc_id)
-        with self._lock:
+        with self._lock.write():
             removed = self.store.delete_document(doc_id)
             self.dense.remove(removed)
             self.lexical.remove(removed)
@@ -418,8 +418,13 @@ class KnowledgeBase:
         k: int = 10,
         mode: SearchMode | str = SearchMode.hybrid,
         filters: Filters | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Rank chunks for `query`: BM25, dense, or both fused (the default) and reranked (setting `rerank`)."""
+        """Rank chunks for `query`: BM25, dense, or both fused (the default) and reranked (setting `rerank`).
+
+        `vector` is the query's embedding when the caller has it already (ask encodes the
+        question once for the search and for scoring sentences).
+        """
         query = query.strip() if isinstance(query, str) else ""
         if not query:
             raise ValueError("the query is empty")
@@ -430,10 +435,13 @@ class KnowledgeBase:
         except ValueError:
             raise ValueError(f"unknown search mode {mode!r}; use one of {[m.value for m in SearchMode]}") from None
         allowed = self.store.allowed_ids(filters) if filters and not filters.is_empty() else None
-        vector = self.embedder.encode_queries([query])[0] if mode is not SearchMode.bm25 else None
+        if mode is SearchMode.bm25:
+            vector = None
+        elif vector is None:
+            vector = self.embedder.encode_queries([query])[0]
         reranked = self.settings.rerank != "none" and mode is SearchMode.hybrid
         depth = max(k, self.settings.rerank_depth) if reranked else k
-        with self._lock:
+        with self._lock.read():
             ranked = self._rank(query, vector, depth, mode, allowed)
         if reranked:
             ranked = self._rerank(ranked, depth)

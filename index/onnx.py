@@ -6,8 +6,16 @@ a text padded inside a batch gets the same vector as the text alone (tested). Th
 variant is onnxruntime's dynamic quantisation of the fp32 export (weights int8,
 activations quantised on the fly; Jacob et al., CVPR 2018).
 
-ONNX Runtime uses every core for one batch, and texts are sorted by length before they
-are cut into batches, so little compute goes to padding.
+The fp32 export computes the same function as the torch model: right after exporting,
+both encode a probe set and the export is kept only if every cosine is at least
+FP32_MIN_COSINE. That is why it shares the torch model's id (and so its cached vectors and
+FAISS index): a base built with one backend is searched with the other without re-encoding.
+The int8 variant gives different vectors and has its own id.
+
+At run time only onnxruntime and the `tokenizers` library are imported (not torch or
+transformers), which is what makes a server on this backend start in a few seconds.
+Texts are sorted by length before they are cut into batches, so little compute goes to
+padding.
 """
 
 from __future__ import annotations
@@ -26,6 +34,9 @@ from index.types import ProgressCallback
 log = logging.getLogger(__name__)
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+FP32_MIN_COSINE = 0.9999
+PROBES = ("村居建设的五清是什么", "第五十四条 自然人从事工商业经营，经依法登记，为个体工商户。", "预热",
+          "清廉衡阳建设标准化工作领导小组办公室坚持月提示、季调度、半年督导、年终考评。" * 3)
 
 
 def _pooling_mode(folder: Path) -> str:
@@ -94,8 +105,59 @@ def export_onnx(folder: Path, target: Path, quantize: bool = False) -> Path:
         quantize_dynamic(str(fp32), str(staging), weight_type=QuantType.QInt8)
         fp32.unlink()
         fp32 = staging
+    else:
+        _check_against_torch(folder, fp32)
     os.replace(fp32, target)
     return target
+
+
+def _check_against_torch(folder: Path, exported: Path) -> None:
+    """Refuse an fp32 export whose vectors differ from the torch model's (it would share their id)."""
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(folder), device="cpu").encode(list(PROBES), normalize_embeddings=True)
+    session = _session(exported)
+    vectors = _run(session, _tokenizer(folder, max_length(folder)), list(PROBES))
+    worst = float((vectors * reference).sum(axis=1).min())
+    if worst < FP32_MIN_COSINE:
+        exported.unlink(missing_ok=True)
+        raise ValueError(f"the ONNX export of {folder} differs from the torch model (cosine {worst:.5f} < "
+                         f"{FP32_MIN_COSINE}); use POLICYKB_EMBEDDING_BACKEND=torch")
+    log.info("ONNX export checked against torch: lowest cosine %.6f", worst)
+
+
+def _session(path: Path):
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ValueError("the onnx embedding backend needs onnxruntime: pip install 'policykb[onnx]'") from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _tokenizer(folder: Path, limit: int):
+    """The model's fast tokenizer straight from tokenizer.json (the same Rust tokenizer transformers wraps)."""
+    from tokenizers import Tokenizer
+
+    path = folder / "tokenizer.json"
+    if not path.is_file():
+        raise ValueError(f"the onnx backend needs {path} (a fast tokenizer); use POLICYKB_EMBEDDING_BACKEND=torch")
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_truncation(limit)
+    tokenizer.enable_padding()
+    return tokenizer
+
+
+def _run(session, tokenizer, texts: Sequence[str]) -> np.ndarray:
+    encoded = tokenizer.encode_batch(list(texts))
+    ids = np.array([e.ids for e in encoded], dtype=np.int64)
+    feed = {
+        "input_ids": ids,
+        "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+    }
+    return session.run(None, feed)[0].astype(np.float32, copy=False)
 
 
 class OnnxEmbedder:
@@ -106,8 +168,9 @@ class OnnxEmbedder:
         self._quantize = quantize
         self._batch_size = batch_size
         base_id = model_fingerprint(folder)
-        self._model_id = f"{base_id}-onnx{'-int8' if quantize else ''}"
-        self._path = cache_dir / "onnx" / f"{self._model_id}.onnx"
+        # fp32 is checked to give the torch vectors, so it shares their id; int8 does not.
+        self._model_id = f"{base_id}-onnx-int8" if quantize else base_id
+        self._path = cache_dir / "onnx" / f"{base_id}-onnx{'-int8' if quantize else ''}.onnx"
         self._session = None
         self._tokenizer = None
         self._max_length = max_length(folder)
@@ -122,21 +185,11 @@ class OnnxEmbedder:
 
     def _loaded(self):
         if self._session is None:
-            try:
-                import onnxruntime as ort
-            except ImportError:
-                raise ValueError(
-                    "the onnx embedding backend needs onnxruntime: pip install 'policykb[onnx]'"
-                ) from None
-            from transformers import AutoTokenizer
-
             if not self._path.is_file():
                 log.info("exporting %s to ONNX (%s), once", self._folder, "int8" if self._quantize else "fp32")
                 export_onnx(self._folder, self._path, self._quantize)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = os.cpu_count() or 1
-            self._session = ort.InferenceSession(str(self._path), options, providers=["CPUExecutionProvider"])
-            self._tokenizer = AutoTokenizer.from_pretrained(str(self._folder))
+            self._tokenizer = _tokenizer(self._folder, self._max_length)
+            self._session = _session(self._path)
         return self._session
 
     @property
@@ -145,13 +198,7 @@ class OnnxEmbedder:
 
     def _encode_batch(self, texts: Sequence[str]) -> np.ndarray:
         session = self._loaded()
-        batch = self._tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self._max_length, return_tensors="np"
-        )
-        feed = {name: batch[name].astype(np.int64) for name in INPUTS if name in batch}
-        if "token_type_ids" not in feed:
-            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
-        return session.run(None, feed)[0].astype(np.float32, copy=False)
+        return _run(session, self._tokenizer, texts)
 
     def _encode(self, texts: Sequence[str], on_progress: ProgressCallback | None = None) -> np.ndarray:
         if not texts:
