@@ -45,10 +45,14 @@ STATUS_STYLE = {
 
 
 def _quiet_libraries() -> None:
-    """Keep third-party chatter (jieba's dictionary messages, model-loading bars) off the terminal."""
+    """Keep third-party chatter (jieba's dictionary messages, model-loading bars) off the terminal,
+    and set the libraries' runtime options before any of them is loaded."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models are local folders; never reach for a hub
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TQDM_DISABLE", "1")  # libraries' own bars; the CLI draws its own with rich
+    # OpenMP threads (torch, FAISS) sleep when idle instead of spinning: spinning threads of one
+    # library take the cores from the next step of a search (measured: FAISS 20 -> 13 ms per query).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import jieba
 
     jieba.setLogLevel(logging.WARNING)

@@ -133,6 +133,9 @@ def _session(path: Path):
         raise ValueError("the onnx embedding backend needs onnxruntime: pip install 'policykb[onnx]'") from None
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
+    # Idle worker threads sleep instead of spinning: they would otherwise take the cores from
+    # FAISS and BM25, which run right after each query is encoded.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
