@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,15 @@ def check_base(settings: Settings, embedder: Embedder | None = None) -> CheckRep
     findings = [
         Finding("files", f"{p.name} is left from an interrupted write", True) for p in _leftovers(settings.kb_dir)
     ]
+    try:
+        return _check_open_base(settings, embedder, findings)
+    except sqlite3.DatabaseError as error:  # damage that stops SQLite from reading the file at all
+        findings.append(Finding("sqlite", f"{STORE_FILE} cannot be read ({error}); restore it from a backup "
+                                          "or ingest the documents into a new base", False))
+        return CheckReport(str(settings.kb_dir), 0, 0, 0, "unknown", 0, tuple(findings))
+
+
+def _check_open_base(settings: Settings, embedder: Embedder | None, findings: list[Finding]) -> CheckReport:
     kb = KnowledgeBase(settings, embedder=embedder, repair=False)
     try:
         store = kb.store
@@ -128,6 +138,9 @@ def repair_base(settings: Settings, embedder: Embedder | None = None) -> CheckRe
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink(missing_ok=True)
+    before = check_base(settings, embedder)
+    if any(f.part == "sqlite" and not f.repairable for f in before.findings):
+        return before  # the source of truth itself is damaged: rebuilding indexes from it would spread that
     kb = KnowledgeBase(settings, embedder=embedder, repair=False)
     try:
         for source in kb.store.documents_without_chunks():  # the next ingest of the file adds it again

@@ -491,7 +491,10 @@ class Store:
     def integrity_problems(self) -> list[str]:
         """SQLite's own integrity and foreign-key checks; empty when the file is sound."""
         with self._lock:
-            rows = self._db.execute("PRAGMA integrity_check").fetchall()
+            try:
+                rows = self._db.execute("PRAGMA integrity_check").fetchall()
+            except sqlite3.DatabaseError as error:  # too damaged for the check itself to run
+                return [f"SQLite's integrity check cannot run: {error}"]
             problems = [r[0] for r in rows if r[0] != "ok"]
             problems += [f"{r[0]} row {r[1]} points to a missing {r[2]} row"
                          for r in self._db.execute("PRAGMA foreign_key_check").fetchall()]

@@ -85,20 +85,35 @@ def test_a_document_without_chunks_is_removed_so_the_next_ingest_adds_it_again(b
         assert kb.stats()["documents"] == 1 and np.array_equal(np.sort(kb.dense.ids()), kb.store.chunk_ids())
 
 
-def test_damage_inside_sqlite_is_reported_as_not_repairable(base, embedder):
-    with sqlite3.connect(base.kb_dir / "kb.sqlite") as db:
+def _scribble(kb_dir, page_of) -> bytes:
+    """Overwrite 64 bytes inside one page of kb.sqlite (chosen by `page_of(db)`); returns the damaged file."""
+    with sqlite3.connect(kb_dir / "kb.sqlite") as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page_size = db.execute("PRAGMA page_size").fetchone()[0]
-        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name='chunks_doc'").fetchone()[0]
-    with open(base.kb_dir / "kb.sqlite", "r+b") as handle:  # scribble over the index b-tree page
-        handle.seek((root - 1) * page_size + 8)
+        page = page_of(db)
+    with open(kb_dir / "kb.sqlite", "r+b") as handle:
+        handle.seek((page - 1) * page_size + (100 if page == 1 else 8))  # page 1 starts with the file header
         handle.write(b"\xff" * 64)
+    return (kb_dir / "kb.sqlite").read_bytes()
+
+
+@pytest.mark.parametrize("page_of", [
+    pytest.param(lambda db: db.execute("SELECT rootpage FROM sqlite_master WHERE name='chunks_doc'").fetchone()[0],
+                 id="an-index-page"),
+    pytest.param(lambda db: 1, id="the-schema-page"),  # SQLite cannot even read its table list
+])
+def test_damage_inside_sqlite_is_reported_as_not_repairable(base, embedder, page_of):
+    damaged = _scribble(base.kb_dir, page_of)
     try:
         report = check_base(base, embedder)
+        repaired = repair_base(base, embedder)
     except sqlite3.DatabaseError:
         pytest.fail("a damaged SQLite file must be reported, not crash the check")
-    problems = [f for f in report.findings if f.part == "sqlite"]
-    assert problems and not all(f.repairable for f in problems)
+    for found in (report, repaired):
+        problems = [f for f in found.findings if f.part == "sqlite"]
+        assert problems and not all(f.repairable for f in problems)
+        assert not found.consistent
+    assert (base.kb_dir / "kb.sqlite").read_bytes() == damaged, "repair must not touch a damaged store"
 
 
 def test_no_base_is_a_clear_error(tmp_path):
