@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     )
     embedding_device: str = "cpu"
     query_batch_size: int = Field(
-        16, ge=1, le=256, description="Concurrent queries encoded in one model call at most (1 = one call per query)"
+        0, ge=0, le=256,
+        description="Concurrent queries encoded in one model call at most (1 = one call per query; "
+        "0 = by backend: 16 for torch, 1 for ONNX Runtime, as measured in docs/benchmarks.md)",
     )
 
     chunk_max_chars: int = Field(300, ge=50, description="Longest chunk; longer units are split at sentences")
@@ -69,8 +71,8 @@ class Settings(BaseSettings):
     dense_index: Literal["auto", "flat", "ivf"] = Field(
         "auto", description="FAISS index: exact flat search, IVF, or auto = IVF from ivf_threshold vectors on"
     )
-    ivf_threshold: int = Field(200_000, ge=1, description="Vectors from which `auto` switches to IVF")
-    ivf_nprobe: int = Field(32, ge=1, description="IVF cells searched per query (more = closer to exact)")
+    ivf_threshold: int = Field(50_000, ge=1, description="Vectors from which `auto` switches to IVF")
+    ivf_nprobe: int = Field(64, ge=1, description="IVF cells searched per query (more = closer to exact)")
     bm25_k1: float = Field(1.2, gt=0)
     bm25_b: float = Field(0.75, ge=0, le=1)
     user_dict: Path | None = Field(None, description="Extra jieba user dictionary (one term per line)")

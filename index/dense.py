@@ -30,8 +30,8 @@ class DenseLayout:
     """Which FAISS index to keep: `auto` switches from flat to IVF at `ivf_threshold` vectors."""
 
     kind: Literal["auto", "flat", "ivf"] = "auto"
-    ivf_threshold: int = 200_000
-    nprobe: int = 32
+    ivf_threshold: int = 50_000
+    nprobe: int = 64
 
     def wants_ivf(self, size: int) -> bool:
         if self.kind == "flat":

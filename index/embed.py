@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import queue
@@ -52,6 +53,19 @@ def model_fingerprint(folder: Path) -> str:
     return f"{folder.name}-{digest.hexdigest()[:12]}"
 
 
+@functools.lru_cache(maxsize=4)
+def _load_model(folder: str, device: str, model_id: str):
+    """Load a model once per process and model version (`model_id` changes when the weights do).
+
+    Every base a process opens (a server, `eval` over several bases, `check --repair`) shares
+    the loaded weights; inference does not change them.
+    """
+    from sentence_transformers import SentenceTransformer  # heavy: import only when needed
+
+    log.info("loading embedding model %s from %s", model_id, folder)
+    return SentenceTransformer(folder, device=device)
+
+
 class SentenceTransformerEmbedder:
     """A local sentence-transformers model on CPU; vectors are L2-normalised float32.
 
@@ -67,10 +81,7 @@ class SentenceTransformerEmbedder:
 
     def _loaded(self):
         if self._model is None:
-            from sentence_transformers import SentenceTransformer  # heavy: import only when needed
-
-            log.info("loading embedding model from %s", self._folder)
-            self._model = SentenceTransformer(str(self._folder), device=self._device)
+            self._model = _load_model(str(self._folder), self._device, self._model_id)
         return self._model
 
     @property

@@ -119,8 +119,12 @@ class KnowledgeBase:
                                           batch_size=batch))
 
     def _batched(self, embedder: Embedder) -> Embedder:
-        """Concurrent queries share model calls (setting query_batch_size; 1 = each query alone)."""
-        size = self.settings.query_batch_size
+        """Concurrent queries share model calls (setting query_batch_size; 1 = each query alone).
+
+        Measured on 2 cores (docs/benchmarks.md): batching raises torch's search throughput, while
+        ONNX Runtime serves more when concurrent queries run as separate calls, hence 0 = by backend.
+        """
+        size = self.settings.query_batch_size or (16 if self.settings.embedding_backend == "torch" else 1)
         if size <= 1 or isinstance(embedder, QueryBatcher):
             return embedder
         return QueryBatcher(embedder, size)

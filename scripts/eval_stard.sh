@@ -15,6 +15,8 @@ if [[ ! -f "$STARD_DIR/corpus.jsonl" || ! -d "$STARD_DIR/laws" ]]; then
     exit 2
 fi
 POLICYKB="${POLICYKB:-.venv/bin/policykb}"
+# The recorded tables are exact search; the default switches a base of this size to IVF.
+export POLICYKB_DENSE_INDEX="${POLICYKB_DENSE_INDEX:-flat}"
 exec "$POLICYKB" eval retrieval "$STARD_DIR" --docs "$STARD_DIR/laws" --mode passage --mode e2e \
     --config bm25 --config dense --config hybrid-rrf --config hybrid-convex --config hybrid-convex+doc \
     --out data/eval/stard "$@"

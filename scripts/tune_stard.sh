@@ -18,6 +18,8 @@ if [[ ! -f "$STARD_DIR/corpus.jsonl" || ! -d "$STARD_DIR/laws" ]]; then
     exit 2
 fi
 POLICYKB="${POLICYKB:-.venv/bin/policykb}"
+# The recorded tables are exact search; the default switches a base of this size to IVF.
+export POLICYKB_DENSE_INDEX="${POLICYKB_DENSE_INDEX:-flat}"
 NAME="${NAME:-stard-train80}"
 BASE="$("$POLICYKB" eval base "$STARD_DIR" --mode passage)"
 MODEL="$BASE/models/$NAME"

@@ -39,3 +39,13 @@ def test_a_failing_model_call_reaches_every_waiting_caller():
         batcher.encode_queries(["问题"])
     with pytest.raises(ValueError):
         QueryBatcher(Broken(), max_batch=0)
+
+
+def test_the_default_batches_queries_on_torch_only_and_the_setting_overrides_it(tmp_path, embedder):
+    from api.settings import Settings
+    from index.kb import KnowledgeBase
+
+    with KnowledgeBase(Settings(kb_dir=tmp_path / "a")) as kb:  # default backend torch, default size
+        assert isinstance(kb.embedder.inner, QueryBatcher)
+    with KnowledgeBase(Settings(kb_dir=tmp_path / "b", query_batch_size=1)) as kb:
+        assert not isinstance(kb.embedder.inner, QueryBatcher)

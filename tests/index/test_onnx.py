@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from api.settings import Settings
+from index.embed import QueryBatcher
 from index.onnx import OnnxEmbedder
 from tests.conftest import REPO, SEED, WUQING
 
@@ -75,6 +76,7 @@ def test_a_torch_base_is_searched_on_onnx_without_re_encoding(tmp_path, embedder
         torch_hits = [h.chunk.id for h in kb.search("村居建设的五清是什么", k=5, mode="dense")]
     with KnowledgeBase(Settings(kb_dir=tmp_path / "kb", embedding_backend="onnx")) as kb:
         assert kb.embedder.encoded == 0 and len(kb.dense) == kb.stats()["chunks"]  # the torch index, as is
+        assert not isinstance(kb.embedder.inner, QueryBatcher)  # by default ONNX runs each query alone
         onnx_hits = kb.search("村居建设的五清是什么", k=5, mode="dense")
         assert [h.chunk.id for h in onnx_hits] == torch_hits
         assert any("班子清廉" in hit.chunk.text for hit in onnx_hits)
