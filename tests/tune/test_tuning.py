@@ -21,7 +21,7 @@ from tune.tuning import split_for_validation
 runner = CliRunner()
 SEED_BEIR = REPO / "eval" / "datasets" / "seed_beir"
 TUNE = ["--queries", str(SEED_BEIR / "queries.jsonl"), "--qrels", str(SEED_BEIR / "qrels" / "test.tsv"),
-        "--epochs", "3", "--batch-size", "16", "--max-seq-length", "128"]  # seed paragraphs fit in 128 tokens
+        "--epochs", "3", "--batch-size", "16", "--max-seq-length", "64"]  # the first 64 tokens of a seed paragraph carry its topic
 
 
 def _folder_state(folder: Path) -> dict[str, tuple[str, int]]:
@@ -58,7 +58,7 @@ def test_tuning_improves_validation_retrieval_over_the_original(tuned):
     base, record, output = tuned
     scores = record["evaluation"]
     original, after = scores["original/dense"], scores["tuned/dense"]
-    # Measured: R@1 0.750 -> 0.944, MRR@10 0.875 -> 1.000 on the 12 held-out questions.
+    # Margins well inside what a run gives (R@1 0.75 -> 0.94 measured with 128 training tokens).
     assert after["recall@1"] >= original["recall@1"] + 0.08
     assert after["mrr@10"] >= original["mrr@10"] + 0.05
     assert record["better"] is True and record["reason"].startswith("better")
