@@ -119,7 +119,21 @@ class SentenceTransformerEmbedder:
         return np.concatenate(parts) if parts else self._encode([], 1)
 
 
-class CachedEmbedder:
+class _Wrapper:
+    """An Embedder around another one: same vectors' size and model id."""
+
+    inner: Embedder
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+
+class CachedEmbedder(_Wrapper):
     """Wraps an Embedder so document vectors are looked up by text hash in the store first.
 
     `encoded` counts the texts that really went through the model, which is how the tests
@@ -130,14 +144,6 @@ class CachedEmbedder:
         self.inner = inner
         self.store = store
         self.encoded = 0
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.inner.encode_queries(texts)
@@ -157,7 +163,7 @@ class CachedEmbedder:
         return np.stack([cached[h] for h in hashes]).astype(np.float32, copy=False)
 
 
-class QueryBatcher:
+class QueryBatcher(_Wrapper):
     """Wraps an Embedder so concurrent `encode_queries` calls share one model call (dynamic batching).
 
     A server answers each request in its own thread; left alone, eight simultaneous searches
@@ -165,6 +171,8 @@ class QueryBatcher:
     one worker thread encodes whatever is waiting (up to `max_batch` texts) in a single call,
     so a busy server does fewer, larger calls and an idle one adds only a queue hop. Mean
     pooling over the attention mask makes a padded query's vector the same as its own.
+    Measured on 2 cores it pays for torch but not for ONNX Runtime, whose separate calls run
+    side by side (docs/benchmarks.md); the setting's default follows the backend.
     """
 
     def __init__(self, inner: Embedder, max_batch: int = 16) -> None:
@@ -176,14 +184,6 @@ class QueryBatcher:
         self._queue: queue.SimpleQueue[tuple[list[str], Future]] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
 
     def encode_documents(self, texts: Sequence[str], on_progress: ProgressCallback | None = None) -> np.ndarray:
         return self.inner.encode_documents(texts, on_progress)
