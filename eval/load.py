@@ -159,7 +159,10 @@ def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadRepo
     failures: list[str] = []
 
     async def main() -> tuple[float, IngestDuringLoad | None]:
-        limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients)
+        # Idle connections are dropped after 2 s, before uvicorn closes them (5 s): a client must
+        # never send on a connection the server is closing at that moment (HTTP/1.1 keep-alive race).
+        limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients,
+                              keepalive_expiry=2.0)
         async with httpx.AsyncClient(base_url=plan.url, timeout=plan.timeout, limits=limits) as client:
             probe = await client.get("/api/search", params={"q": plan.queries[0], "k": 1})  # warm-up + reachability
             if probe.status_code != 200:

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 OUT=data/reliability/figures.jsonl
 mkdir -p "$(dirname "$OUT")"
 rm -f "$OUT"
-POLICYKB_RELIABILITY_REPORT="$PWD/$OUT" .venv/bin/pytest tests/reliability -q -p no:cacheprovider "$@"
+POLICYKB_LOAD_SECONDS="${POLICYKB_LOAD_SECONDS:-60}" POLICYKB_RELIABILITY_REPORT="$PWD/$OUT" .venv/bin/pytest tests/reliability -q -p no:cacheprovider "$@"
 .venv/bin/python - "$OUT" <<'PY'
 import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):

@@ -28,6 +28,24 @@ def embedder() -> SentenceTransformerEmbedder:
 
 
 @pytest.fixture(scope="session")
+def onnx_export(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], None]:
+    """Puts the checked fp32 ONNX export of m3e-small (made once per session) into a base's cache.
+
+    A process on POLICYKB_EMBEDDING_BACKEND=onnx then starts without importing torch and gets
+    the torch model's vectors under the same model id (tests/index/test_onnx.py).
+    """
+    from index.onnx import OnnxEmbedder
+
+    cache = tmp_path_factory.mktemp("onnx-export")
+    assert OnnxEmbedder(Settings().model_path(), cache).dim == 512  # exports and checks it
+
+    def install(kb_dir: Path) -> None:
+        shutil.copytree(cache / "onnx", kb_dir / "cache" / "onnx")
+
+    return install
+
+
+@pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Real files of every supported type plus the seed article, a corrupt PDF and an empty file."""
     from tests import samples

@@ -24,7 +24,6 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.settings import Settings
 from index.kb import KnowledgeBase
-from index.onnx import OnnxEmbedder
 from index.types import FileStatus
 from tests import samples
 from tests.conftest import REPO
@@ -60,7 +59,7 @@ def _committed(kb_dir: Path) -> int:
 
 
 def _ingest(folder: Path, kb_dir: Path) -> subprocess.Popen:
-    # ONNX Runtime on the fp32 export (made once below) gives the torch model's vectors under the
+    # ONNX Runtime on the fp32 export (installed by the test) gives the torch model's vectors under the
     # same model id and starts without importing torch, so each killed process costs seconds less.
     env = {**os.environ, "POLICYKB_KB_DIR": str(kb_dir), "POLICYKB_INDEX_SAVE_EVERY": "2",
            "POLICYKB_EMBEDDING_BACKEND": "onnx"}
@@ -68,10 +67,10 @@ def _ingest(folder: Path, kb_dir: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def test_an_ingest_killed_again_and_again_loses_nothing(tmp_path, embedder, figures):
+def test_an_ingest_killed_again_and_again_loses_nothing(tmp_path, embedder, onnx_export, figures):
     folder, kb_dir = tmp_path / "docs", tmp_path / "kb"
     _write_documents(folder)
-    assert OnnxEmbedder(Settings().model_path(), kb_dir / "cache").dim == 512  # exported into the base's cache, checked
+    onnx_export(kb_dir)
     rng = random.Random(int(os.environ.get("POLICYKB_CRASH_SEED", "20261201")))
     kb_args = ["--kb", str(kb_dir)]
     killed_at, inconsistent_after_kill = [], 0

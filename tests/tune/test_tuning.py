@@ -102,7 +102,7 @@ def test_a_model_that_is_not_better_is_refused_unless_forced(tuned):
     base, _, _ = tuned
     # A learning rate this high wrecks the model: the judge must say so.
     result = runner.invoke(app, ["--kb", str(base), "tune", *TUNE, "--name", "wrecked", "--learning-rate", "0.05",
-                                 "--epochs", "1"], catch_exceptions=False)
+                                 "--epochs", "1", "--max-seq-length", "32"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     record = json.loads((base / "models" / "wrecked" / "tune.json").read_text("utf-8"))
     assert record["better"] is False and "not better" in record["reason"]
