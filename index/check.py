@@ -28,6 +28,7 @@ import numpy as np
 from api.settings import Settings
 from index.kb import KnowledgeBase
 from index.lexical import recover_folder
+from index.store import Store
 from index.types import Embedder
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,18 @@ def _check_open_base(settings: Settings, embedder: Embedder | None, findings: li
         kb.close()
 
 
+def _store_damaged(kb_dir: Path) -> bool:
+    """SQLite's own integrity check, without opening the indexes."""
+    try:
+        store = Store(kb_dir / STORE_FILE)
+        try:
+            return bool(store.integrity_problems())
+        finally:
+            store.close()
+    except sqlite3.DatabaseError:
+        return True
+
+
 def repair_base(settings: Settings, embedder: Embedder | None = None) -> CheckReport:
     """Fix what `check_base` can fix, then check again (the returned report is the state after)."""
     _require_base(settings.kb_dir)
@@ -138,9 +151,8 @@ def repair_base(settings: Settings, embedder: Embedder | None = None) -> CheckRe
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink(missing_ok=True)
-    before = check_base(settings, embedder)
-    if any(f.part == "sqlite" and not f.repairable for f in before.findings):
-        return before  # the source of truth itself is damaged: rebuilding indexes from it would spread that
+    if _store_damaged(kb_dir):  # the source of truth itself: rebuilding indexes from it would spread that
+        return check_base(settings, embedder)
     kb = KnowledgeBase(settings, embedder=embedder, repair=False)
     try:
         for source in kb.store.documents_without_chunks():  # the next ingest of the file adds it again

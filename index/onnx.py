@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import model_fingerprint
+from index.embed import SentenceTransformerEmbedder, model_fingerprint
 from index.types import ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -113,9 +113,7 @@ def export_onnx(folder: Path, target: Path, quantize: bool = False) -> Path:
 
 def _check_against_torch(folder: Path, exported: Path) -> None:
     """Refuse an fp32 export whose vectors differ from the torch model's (it would share their id)."""
-    from sentence_transformers import SentenceTransformer
-
-    reference = SentenceTransformer(str(folder), device="cpu").encode(list(PROBES), normalize_embeddings=True)
+    reference = SentenceTransformerEmbedder(folder).encode_queries(list(PROBES))  # the process's loaded model
     session = _session(exported)
     vectors = _run(session, _tokenizer(folder, max_length(folder)), list(PROBES))
     worst = float((vectors * reference).sum(axis=1).min())
