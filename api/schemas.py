@@ -32,7 +32,9 @@ class CitationOut(BaseModel):
     kind: str
     section_path: list[str]
     section: str
-    page: int | None = None
+    page: int | None = Field(None, description="The PDF page (1-based index) the passage starts on")
+    page_end: int | None = Field(None, description="The PDF page the passage ends on")
+    page_label: str = Field("", description="The printed page number or range a reader finds (\"76\", \"79–80\")")
     row: int | None = None
     start: int
     end: int
@@ -44,7 +46,7 @@ class CitationOut(BaseModel):
         return cls(
             doc_id=citation.doc_id, title=citation.title, source=Path(citation.source).name, kind=citation.kind,
             section_path=list(citation.section_path), section=citation.section, page=citation.page,
-            row=citation.row, start=citation.start, end=citation.end, ocr=citation.ocr, label=citation.label(),
+            page_end=citation.page_end, page_label=citation.pages_shown, row=citation.row, start=citation.start, end=citation.end, ocr=citation.ocr, label=citation.label(),
         )
 
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     chunk_max_chars: int = Field(300, ge=50, description="Longest chunk; longer units are split at sentences")
     chunk_min_chars: int = Field(60, ge=0, description="Shorter units merge with neighbours under the same heading")
     chunk_overlap_chars: int = Field(60, ge=0, description="Sentences repeated between the parts of a split unit")
+    chunk_context: bool = Field(
+        True, description="Index each chunk with a header of its document title, chapter and article (lead-in)"
+    )
 
     fusion: Literal["rrf", "convex"] = Field("convex", description="How hybrid mode fuses BM25 and dense")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (Cormack et al. 2009)")

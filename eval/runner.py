@@ -146,7 +146,7 @@ def base_dir(cache_dir: Path, dataset: Dataset, mode: str, settings: Settings, d
         key = _key(mode, dataset.corpus_fingerprint())
     else:
         key = _key(mode, str(docs.resolve() if docs else ""), settings.chunk_max_chars, settings.chunk_min_chars,
-                   settings.chunk_overlap_chars)
+                   settings.chunk_overlap_chars, settings.chunk_context)
     return cache_dir / f"{dataset.name}-{mode}-{key}"
 
 

@@ -291,10 +291,11 @@ class KnowledgeBase:
                 max_chars=self.settings.chunk_max_chars,
                 min_chars=self.settings.chunk_min_chars,
                 overlap_chars=self.settings.chunk_overlap_chars,
+                context=self.settings.chunk_context,
             )
         if not chunks:
             return FileResult(shown, FileStatus.failed, message="no text to index")
-        texts = [chunk.text for chunk in chunks]
+        texts = [chunk.indexed_text for chunk in chunks]
         vectors = self.embedder.encode_documents(texts, listener.encoded)  # fills the cache before the commit
         glossary = extract_glossary(doc.text)
         with self._lock.write():
@@ -334,7 +335,7 @@ class KnowledgeBase:
                     replace(item, glossary=item.glossary or tuple(extract_glossary(item.doc.text)))
                     for item in todo[begin : begin + batch_chunks]
                 ]
-                texts = [chunk.text for item in batch for chunk in item.chunks]
+                texts = [chunk.indexed_text for item in batch for chunk in item.chunks]
                 vectors = self.embedder.encode_documents(texts, listener.encoded)
                 with self._lock.write():
                     new_ids, old_ids = self.store.replace_documents(batch)

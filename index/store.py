@@ -22,7 +22,7 @@ from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, Glos
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: documents.ocr
+SCHEMA_VERSION = 3  # 2: documents.ocr; 3: printed page labels, chunk page ranges and context headers, OCR confidence
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,11 +32,12 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL,
     kind TEXT NOT NULL,
     text TEXT NOT NULL,
-    pages TEXT NOT NULL,          -- JSON [[number, start, end], ...]
+    pages TEXT NOT NULL,          -- JSON [[number, start, end, printed label], ...]
     file_hash TEXT NOT NULL,
     size INTEGER NOT NULL,
     ingested_at TEXT NOT NULL,
-    ocr INTEGER NOT NULL DEFAULT 0   -- 1: text recognised from page images
+    ocr INTEGER NOT NULL DEFAULT 0,  -- 1: text recognised from page images
+    ocr_confidence REAL              -- tesseract's mean word confidence (0-100) for OCR'd text
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -48,7 +49,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     section TEXT NOT NULL,        -- section path joined with ' > ', for prefix filters
     section_path TEXT NOT NULL,   -- JSON list, the exact path
     page INTEGER,
-    meta TEXT NOT NULL DEFAULT '{}'
+    meta TEXT NOT NULL DEFAULT '{}',
+    page_end INTEGER,             -- the page the chunk ends on
+    page_label TEXT NOT NULL DEFAULT '',  -- the printed page (range) a reader looks up: "79" or "79–80"
+    context TEXT NOT NULL DEFAULT ''      -- header indexed with the text (title, chapter, article)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS catalogue_items (
@@ -100,9 +104,33 @@ CREATE TABLE IF NOT EXISTS embeddings (
 ) WITHOUT ROWID;
 """
 
+# Statements that bring a base of schema N to N + 1.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE documents ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0",),  # before OCR: all from text layers
+    2: (
+        "ALTER TABLE documents ADD COLUMN ocr_confidence REAL",
+        "ALTER TABLE chunks ADD COLUMN page_end INTEGER",
+        "ALTER TABLE chunks ADD COLUMN page_label TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE chunks ADD COLUMN context TEXT NOT NULL DEFAULT ''",
+        "UPDATE chunks SET page_end=page, page_label=COALESCE(page, '')",
+    ),
+}
+
 _CHUNK_COLUMNS = (
-    "c.id, c.doc_id, c.text, c.start, c.end, c.section_path, c.page, c.meta, d.title, d.source, d.kind, d.ocr"
+    "c.id, c.doc_id, c.text, c.start, c.end, c.section_path, c.page, c.meta, d.title, d.source, d.kind, d.ocr,"
+    " c.page_end, c.page_label, c.context"
 )
+
+
+def page_label(doc: Document, chunk: Chunk) -> str:
+    """The printed page (or range) of a chunk, as a reader finds it: "76", "79–80"; "" if unpaged."""
+    if chunk.page is None:
+        return ""
+    pages = {page.number: page for page in doc.pages}
+    first = pages[chunk.page].shown if chunk.page in pages else str(chunk.page)
+    end = chunk.page_end if chunk.page_end is not None else chunk.page
+    last = pages[end].shown if end in pages else str(end)
+    return first if first == last else f"{first}–{last}"
 
 
 class Store:
@@ -121,8 +149,10 @@ class Store:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) == 1:  # bases made before OCR: every document was read from its text layer
-                self._db.execute("ALTER TABLE documents ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0")
+            elif int(row[0]) in _MIGRATIONS:
+                for version in range(int(row[0]), SCHEMA_VERSION):
+                    for statement in _MIGRATIONS[version]:
+                        self._db.execute(statement)
                 self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise ValueError(f"{path} has schema {row[0]}, this policykb reads schema {SCHEMA_VERSION}")
@@ -187,7 +217,7 @@ class Store:
     def _write_document(self, item: StoredDocument) -> tuple[list[int], list[int]]:
         """Inside an open transaction: replace one document; returns (added, removed) chunk ids."""
         doc, chunks = item.doc, item.chunks
-        pages = json.dumps([[p.number, p.start, p.end] for p in doc.pages])
+        pages = json.dumps([[p.number, p.start, p.end, p.label] for p in doc.pages], ensure_ascii=False)
         removed = [
             row[0]
             for row in self._db.execute(
@@ -197,14 +227,15 @@ class Store:
         ]
         self._db.execute("DELETE FROM documents WHERE source=? OR id=?", (doc.source, doc.id))
         self._db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, item.file_hash, item.size, _now(), int(doc.ocr)),
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, item.file_hash, item.size, _now(), int(doc.ocr),
+             doc.ocr_confidence),
         )
         added = []
         for ord_, chunk in enumerate(chunks):
             cursor = self._db.execute(
-                "INSERT INTO chunks (doc_id, ord, text, start, end, section, section_path, page, meta)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO chunks (doc_id, ord, text, start, end, section, section_path, page, meta,"
+                " page_end, page_label, context) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     ord_,
@@ -215,6 +246,9 @@ class Store:
                     json.dumps(list(chunk.section_path), ensure_ascii=False),
                     chunk.page,
                     json.dumps(chunk.meta, ensure_ascii=False),
+                    chunk.page_end,
+                    page_label(doc, chunk),
+                    chunk.context,
                 ),
             )
             added.append(cursor.lastrowid)
@@ -284,13 +318,13 @@ class Store:
     def document(self, doc_id: str) -> Document:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, title, source, kind, text, pages, ocr FROM documents WHERE id=?", (doc_id,)
+                "SELECT id, title, source, kind, text, pages, ocr, ocr_confidence FROM documents WHERE id=?", (doc_id,)
             ).fetchone()
         if row is None:
             raise ValueError(f"no document with id {doc_id!r}")
         pages = tuple(Page(*p) for p in json.loads(row[5]))
         return Document(id=row[0], title=row[1], source=row[2], kind=row[3], text=row[4], pages=pages,
-                        ocr=bool(row[6]))
+                        ocr=bool(row[6]), ocr_confidence=row[7])
 
     # -- chunks ------------------------------------------------------------------------
 
@@ -312,8 +346,9 @@ class Store:
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def chunk_texts(self, ids: Sequence[int]) -> list[str]:
+        """What the indexes hold for each chunk: its context header and text (`Chunk.indexed_text`)."""
         found = self.chunks(ids)
-        return [found[i][0].text for i in ids]
+        return [found[i][0].indexed_text for i in ids]
 
     def chunks(self, ids: Iterable[int]) -> dict[int, tuple[Chunk, Citation]]:
         """Chunks with their citations, by id (ids not in the store are left out)."""
@@ -329,11 +364,13 @@ class Store:
                     batch,
                 ).fetchall()
                 for row in rows:
-                    chunk_id, doc_id, text, start, end, path_json, page, meta, title, source, kind, ocr = row
+                    (chunk_id, doc_id, text, start, end, path_json, page, meta, title, source, kind, ocr,
+                     page_end, label, context) = row
                     path = tuple(json.loads(path_json))
-                    chunk = Chunk(doc_id, text, start, end, path, page, chunk_id, json.loads(meta))
+                    chunk = Chunk(doc_id, text, start, end, path, page, chunk_id, json.loads(meta), page_end, context)
                     row_number = int(chunk.meta["row"]) if "row" in chunk.meta else None
-                    citation = Citation(doc_id, title, source, kind, path, page, start, end, row_number, bool(ocr))
+                    citation = Citation(doc_id, title, source, kind, path, page, start, end, row_number, bool(ocr),
+                                        page_end, label)
                     out[chunk_id] = (chunk, citation)
         return out
 

@@ -33,6 +33,19 @@ class Citation:
     end: int
     row: int | None = None  # the source row of a catalogue item
     ocr: bool = False  # the text was recognised from a scan: it may differ from the original
+    page_end: int | None = None  # the page (PDF index) the passage ends on
+    page_label: str = ""  # the printed page or range a reader looks up ("76", "79–80")
+
+    @property
+    def pages_shown(self) -> str:
+        """The page (range) to show: the printed label, else the PDF page index (range)."""
+        if self.page_label:
+            return self.page_label
+        if self.page is None:
+            return ""
+        if self.page_end is not None and self.page_end != self.page:
+            return f"{self.page}–{self.page_end}"
+        return str(self.page)
 
     @property
     def section(self) -> str:
@@ -44,8 +57,8 @@ class Citation:
         parts = [self.title]
         if self.section_path:
             parts.append(self.section)
-        if self.page is not None:
-            parts.append(f"第{self.page}页")
+        if self.pages_shown:
+            parts.append(f"第{self.pages_shown}页")
         if self.row is not None:
             parts.append(f"第{self.row}行")
         if self.ocr:

@@ -10,9 +10,10 @@ The pipeline has three small steps:
 
 Heading ranks, outermost first (a lower rank is an outer heading):
 
+    regulation titles inside a compilation                     Level.REGULATION (0)
     markup headings (Markdown ``#``, DOCX/HTML levels 1..6)    ranks 1..6
     plain headings (short standalone lines in news/plain text) Level.PLAIN
-    第X编 < 第X章 < 第X节 < 第X条                              Level.PART .. Level.ARTICLE
+    第X编/篇/部分 < 第X章 < 第X节 < 第X条                      Level.PART .. Level.ARTICLE
     一、 < （一） < 1. < （1） < ①                               Level.OUTLINE_1 .. OUTLINE_5
 
 A heading closes every open heading of the same or a deeper rank, then opens itself.
@@ -21,6 +22,7 @@ Inside an article the outline numbering （一） 1. … is article content, not
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -32,14 +34,16 @@ from ingest.types import Chunk, Document
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Level", "chunk_document", "classify_heading", "split_sentences"]
+__all__ = ["Level", "chinese_number", "chunk_document", "classify_heading", "context_header", "find_regulations",
+           "find_toc_lines", "label_number", "split_sentences"]
 
 
 class Level(IntEnum):
     """Ranks of the textual heading kinds; markup headings use their own level 1..6 as rank."""
 
+    REGULATION = 0  # the title of one regulation inside a compilation of several
     PLAIN = 7  # a short standalone line in news / plain text
-    PART = 8  # 第X编
+    PART = 8  # 第X编, 第X篇, 第X部分
     CHAPTER = 9  # 第X章
     SECTION = 10  # 第X节
     ARTICLE = 11  # 第X条, 第X条之一
@@ -51,6 +55,7 @@ class Level(IntEnum):
 
 
 MARKUP_LEVELS = range(1, 7)
+CONTEXT_SEPARATOR = " › "
 
 # Longest line that still reads as a title (e.g. "一、总体要求"); longer ones are sentences.
 TITLE_MAX_CHARS = 30
@@ -72,7 +77,7 @@ _NUMBER = rf"(?:{_CN_DIGITS}+|[0-9０-９]+)"
 _NOT_A_LABEL = r"(?!\s*[款项]|规定|的|中|所|至|和|或|及|[、，,])"
 
 STRUCTURE_PATTERNS: dict[Level, re.Pattern[str]] = {
-    Level.PART: re.compile(rf"^第\s*{_NUMBER}\s*编{_NOT_A_LABEL}"),
+    Level.PART: re.compile(rf"^第\s*{_NUMBER}\s*(?:编|篇|部分){_NOT_A_LABEL}"),
     Level.CHAPTER: re.compile(rf"^第\s*{_NUMBER}\s*章{_NOT_A_LABEL}"),
     Level.SECTION: re.compile(rf"^第\s*{_NUMBER}\s*节{_NOT_A_LABEL}"),
     Level.ARTICLE: re.compile(rf"^第\s*{_NUMBER}\s*条(?:\s*之\s*{_NUMBER})?{_NOT_A_LABEL}"),
@@ -358,20 +363,168 @@ def classify_lines(
     return items
 
 
+# --- numbers, tables of contents and compilations --------------------------------------------
+
+_CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_LABEL_NUMBER = re.compile(rf"第\s*({_NUMBER})\s*(?:编|篇|部分|章|节|条)")
+
+
+def chinese_number(numeral: str) -> int | None:
+    """The value of a numeral as written in article labels: 十一 -> 11, 一百零五 -> 105, 205 -> 205.
+
+    Arabic and full-width digits are read as they are; None when the text is no numeral.
+    """
+    numeral = numeral.strip()
+    if not numeral:
+        return None
+    if numeral.isdigit():
+        return int(numeral)
+    total, digit = 0, None
+    for char in numeral:
+        if char in _CN_VALUES:
+            if digit is not None:  # digits without units: 二〇二四 is read digit by digit
+                digit = digit * 10 + _CN_VALUES[char]
+            else:
+                digit = _CN_VALUES[char]
+        elif char in _CN_UNITS:
+            total += (1 if digit is None else digit) * _CN_UNITS[char]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def label_number(entry: str) -> int | None:
+    """The number of a structure label: "第十一条" -> 11, "第三章 总则" -> 3, else None."""
+    match = _LABEL_NUMBER.match(entry)
+    return chinese_number(match.group(1)) if match else None
+
+
+# A table-of-contents entry: a title followed by a dot leader (…… ····· ......) or a tab and
+# a page number at the end of the line.
+_TOC_ENTRY = re.compile(r"\S.*?(?:[.．·…‥⋯_]{3,}|\t)\s*[0-9０-９IVXivx]{1,4}\s*$")
+_TOC_HEADING = re.compile(r"^目\s*录$|^contents$", re.IGNORECASE)
+
+
+def find_toc_lines(text: str, lines: Sequence[tuple[int, int]]) -> set[int]:
+    """Indices of the lines of tables of contents: not content, and never section headings.
+
+    Two shapes are recognised: lines ending in a dot leader or a tab and a page number
+    (wherever they are), and the block after a 目录 line up to the line where its first entry
+    comes back as the real heading (a table of contents without page numbers).
+    """
+    found = {index for index, (start, end) in enumerate(lines) if _TOC_ENTRY.fullmatch(text[start:end])}
+    entry = re.compile(r"[.．·…‥⋯_\t\s0-9０-９]+$")
+    for index, (start, end) in enumerate(lines):
+        if not _TOC_HEADING.match(collapse_whitespace(text[start:end])):
+            continue
+        found.add(index)
+        if index + 1 >= len(lines):
+            continue
+        first = entry.sub("", text[slice(*lines[index + 1])]).replace(" ", "")
+        for later in range(index + 2, len(lines)):
+            if entry.sub("", text[slice(*lines[later])]).replace(" ", "") == first:
+                found.update(range(index + 1, later))
+                break
+    return found
+
+
+# Lines between two regulations that are not their title: a note in brackets such as
+# （2017年9月1日起施行） or a line of a date.
+# The document number line of an official document (信工学〔2025〕5号, [2024]13号) is no title either.
+_TITLE_NOTE = re.compile(
+    r"^[（(\[【].*[）)\]】]$|^\d{4}\s*年|[〔\[【(（]\s*\d{4}\s*[〕\]】)）]\s*第?\s*\d+\s*号$"
+)
+REGULATION_TITLE_MAX_LINES = 4
+
+
+def find_regulations(
+    text: str, lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem], title: str = ""
+) -> tuple[dict[int, _HeadingItem], set[int]]:
+    """The regulations of a compilation: a title heading before each, and where numbering restarts.
+
+    A compilation (a handbook of rules, a collection of laws) holds several regulations, each
+    numbering its own 第一章 / 第一条. A new regulation starts where the article numbering
+    falls back to 第一条 after a higher number (chapters alone may restart inside one law, per
+    编), at the 编/章 lines that lead into that article; its title is the block of short,
+    non-sentence lines just before that point. The first regulation's title is found the same
+    way once the document is known to be a compilation (the document's own `title` line is not
+    part of it). Returns the title headings (first line
+    -> item at Level.REGULATION) and the line indices where the open headings are closed
+    because no title could be found.
+    """
+    structure = [(index, item) for index, item in sorted(items.items())
+                 if Level.PART <= item.match.rank <= Level.ARTICLE]
+    starts: list[int] = []  # first structure line of each regulation after the first
+    highest = 0  # highest article number of the current regulation
+    pending: int | None = None  # first 编/章/节 line since the last article
+    for index, item in structure:
+        if item.match.rank != Level.ARTICLE:
+            pending = index if pending is None else pending
+            continue
+        number = label_number(item.match.entry)
+        if number == 1 and highest > 1:  # chapters may restart inside one law (per 编); articles do not
+            starts.append(index if pending is None else pending)
+            highest = 0
+        highest = max(highest, number or 0)
+        pending = None
+    if not starts:
+        return {}, set()
+    first = structure[0][0]
+    titles: dict[int, _HeadingItem] = {}
+    resets: set[int] = set()
+    for start in [first, *starts]:
+        block = _title_block(text, lines, items, start, title)
+        if block is None:
+            if start != first:
+                resets.add(start)
+            continue
+        begin, title = block
+        titles[begin] = _HeadingItem(HeadingMatch(Level.REGULATION, title, True), start - 1)
+    return titles, resets
+
+
+def _title_block(
+    text: str, lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem], start: int, title: str
+) -> tuple[int, str] | None:
+    """(first line, title) of the title lines right before line `start`, or None."""
+    begin = start
+    own_title = title.replace(" ", "")
+    while begin > 0 and start - begin < REGULATION_TITLE_MAX_LINES:
+        line = text[slice(*lines[begin - 1])].strip()
+        item = items.get(begin - 1)
+        if item is not None and item.match.rank >= Level.PART:
+            break
+        if len(line) > STRUCTURE_TITLE_MAX_CHARS or _ends_like_sentence(line) or line.replace(" ", "") == own_title:
+            break
+        begin -= 1
+    parts = [collapse_whitespace(text[slice(*lines[i])]) for i in range(begin, start)]
+    words = [part for part in parts if not _TITLE_NOTE.search(part)]
+    if not words:
+        return None
+    return begin, _clean_entry(" ".join(words))
+
+
 # --- units -----------------------------------------------------------------------------------
 
 
-def build_units(lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem]) -> list[_Unit]:
+def build_units(
+    lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem], resets: frozenset[int] = frozenset()
+) -> list[_Unit]:
     """Split the lines into units, each tagged with its section path.
 
     A heading closes every open heading of the same or a deeper rank. While an article is
-    open, outline and plain headings are its content.
+    open, outline and plain headings are its content. At the lines in `resets` (a new
+    regulation whose title is unknown) every open heading is closed.
     """
     units: list[_Unit] = []
     stack: list[tuple[int, str]] = []  # (rank, entry) of the open headings
     current: _Unit | None = None
     index = 0
     while index < len(lines):
+        if index in resets:
+            stack = []
         item = items.get(index)
         in_article = bool(stack) and stack[-1][0] == Level.ARTICLE
         if (
@@ -604,7 +757,7 @@ def window_pieces(pieces: Sequence[_Piece], max_chars: int, overlap_chars: int) 
 
 
 def split_paragraphs(
-    text: str, units: Sequence[_Unit], pieces: Sequence[_Piece], min_chars: int
+    text: str, units: Sequence[_Unit], pieces: Sequence[_Piece], min_chars: int, barriers: Sequence[int] = ()
 ) -> list[list[_Piece]]:
     """Cut a group's pieces into paragraphs (at blank lines and unit ends), merging a paragraph
     shorter than min_chars with the next one.
@@ -612,7 +765,8 @@ def split_paragraphs(
     Each paragraph is then windowed on its own, so a chunk holds one coherent paragraph
     rather than the tail of one and the head of another: packing unrelated paragraphs
     dilutes a passage's embedding. Articles (第X条) stay whole units: their paragraphs (款)
-    read only together.
+    read only together. No paragraph runs over an offset in `barriers` (where left-out lines,
+    a table of contents, sit), so no chunk's text holds them.
     """
     segments: list[list[_Piece]] = []
     current: list[_Piece] = []
@@ -621,6 +775,11 @@ def split_paragraphs(
         following = pieces[index + 1] if index + 1 < len(pieces) else None
         if following is None:
             break
+        cut = bisect.bisect_right(barriers, piece.end)
+        if cut < len(barriers) and barriers[cut] < following.start:
+            segments.append(current)
+            current = []
+            continue
         if units[piece.unit].article or units[following.unit].article or piece.brk < LINE:
             continue
         blank_line = text.count("\n", piece.end, following.start) >= 2
@@ -663,37 +822,90 @@ def chunk_document(
     overlap_chars: int = 60,
     *,
     plain_headings: bool | None = None,
+    context: bool = True,
 ) -> list[Chunk]:
     """Cut `doc` into Chunks that follow its structure and never cut a sentence.
 
     Every chunk satisfies doc.text[start:end] == text, has no surrounding whitespace and
     is at most max_chars long; together the chunks cover all non-whitespace text. A chunk
     never spans two articles (第X条). `plain_headings` turns on short standalone lines as
-    headings; None means on for text/markdown/html documents without articles.
+    headings; None means on for text/markdown/html documents without articles. With
+    `context`, each chunk carries a `context_header` for indexing. Lines of a table of
+    contents are left out; in a compilation of regulations each regulation's title opens
+    its section paths.
     """
     _check_bounds(max_chars, min_chars, overlap_chars)
     text = doc.text
     lines = list(iter_lines(text))
     if not lines:
         return []
+    toc = find_toc_lines(text, lines)
+    if toc:  # a title page before the table of contents: the title is in every chunk's header already
+        first = min(toc)
+        if all(collapse_whitespace(text[slice(*lines[i])]) == collapse_whitespace(doc.title) for i in range(first)):
+            toc.update(range(first))
+    barriers = [lines[index][0] for index in sorted(toc)]
+    lines = [span for index, span in enumerate(lines) if index not in toc]
+    if not lines:
+        return []
     if plain_headings is None:
         plain_headings = doc.kind in {"text", "markdown", "md", "html"} and not _looks_like_law(text, lines)
     items = classify_lines(doc, lines, plain_headings)
-    units = build_units(lines, items)
+    titles, resets = find_regulations(text, lines, items, doc.title)
+    for begin, title in titles.items():
+        for index in range(begin, title.last + 1):
+            items.pop(index, None)
+        items[begin] = title
+    units = build_units(lines, items, frozenset(resets))
     chunks: list[Chunk] = []
     for group in group_units(units, min_chars, max_chars):
-        for pieces in split_paragraphs(text, units, _pieces_of(text, units, group, max_chars), min_chars):
+        pieces_of_group = _pieces_of(text, units, group, max_chars)
+        for pieces in split_paragraphs(text, units, pieces_of_group, min_chars, barriers):
             for i, k in window_pieces(pieces, max_chars, overlap_chars):
                 start, end = pieces[i].start, pieces[k - 1].end
+                path = _chunk_path(units, pieces[i].unit, pieces[k - 1].unit)
                 chunks.append(
                     Chunk(
                         doc_id=doc.id,
                         text=text[start:end],
                         start=start,
                         end=end,
-                        section_path=_chunk_path(units, pieces[i].unit, pieces[k - 1].unit),
+                        section_path=path,
                         page=doc.page_at(start),
+                        page_end=doc.page_at(end - 1),
+                        context=context_header(doc.title, path, text, units[pieces[i].unit], start)
+                        if context
+                        else "",
                     )
                 )
-    log.debug("chunked %s into %d chunks from %d units", doc.id, len(chunks), len(units))
+    log.debug("chunked %s into %d chunks from %d units (%d table-of-contents lines left out)",
+              doc.id, len(chunks), len(units), len(toc))
     return chunks
+
+
+CONTEXT_MAX_CHARS = 160
+LEAD_IN_MAX_CHARS = 40
+
+
+def context_header(title: str, path: Sequence[str], text: str, unit: _Unit, start: int) -> str:
+    """The short header indexed with a chunk: where it sits, in words a question may use.
+
+    Document title, then the section path ("第二章 劳动合同的订立 › 第十条"); a chunk that
+    continues an article after its first lines gets the article's lead-in instead of the
+    bare number ("第六条 学生纪律处分的种类分为："), so each piece of a split article says
+    what it belongs to. Headings already at the chunk's start are not repeated.
+    """
+    entries = [title] if title and (not path or path[0] != title) else []
+    entries.extend(path)
+    if unit.article and unit.lines and start > unit.lines[0][0]:
+        first = unit.lines[0]
+        sentences = split_sentences(text, *first)
+        lead = text[slice(*sentences[0])] if sentences else text[slice(*first)]
+        if len(lead) > LEAD_IN_MAX_CHARS:
+            lead = lead[:LEAD_IN_MAX_CHARS] + "…"
+        if entries and path and entries[-1] == path[-1]:
+            entries[-1] = collapse_whitespace(lead)
+        else:
+            entries.append(collapse_whitespace(lead))
+    header = CONTEXT_SEPARATOR.join(entries)
+    return header if len(header) <= CONTEXT_MAX_CHARS else header[: CONTEXT_MAX_CHARS - 1] + "…"

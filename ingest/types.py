@@ -13,11 +13,22 @@ class ParseError(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a paged source: text[start:end] of the Document came from page `number` (1-based)."""
+    """One page of a paged source: text[start:end] of the Document came from page `number` (1-based).
+
+    `label` is the page number printed on the page (its footer or header, e.g. "76" or "—13—"
+    gives "13") when the parser found one; citations show it, since that is what a reader looks
+    up, and keep `number` (the PDF's page index) beside it.
+    """
 
     number: int
     start: int
     end: int
+    label: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The page number a reader finds on the page: the printed label, else the index."""
+        return self.label or str(self.number)
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ class Document:
     items: tuple[CatalogueItem, ...] = ()
     warnings: tuple[str, ...] = ()
     ocr: bool = False  # the text was recognised from page images (a scanned PDF), not read from the file
+    # tesseract's mean word confidence (0-100) over the recognised words of an OCR'd document
+    ocr_confidence: float | None = None
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None for unpaged documents."""
@@ -93,7 +106,11 @@ class Chunk:
     """A searchable passage: document.text[start:end] == text.
 
     `id` is 0 until the store assigns one. `section_path` lists the headings above the
-    passage, outermost first, e.g. ("第二章 组织机构", "第八条").
+    passage, outermost first, e.g. ("第二章 组织机构", "第八条"). `page` is the page the
+    passage starts on and `page_end` the one it ends on (None for unpaged documents).
+    `context` is a short header (document title, chapter, article number and, for a piece of
+    a split article, its lead-in) that is indexed with the text but is not part of it:
+    `indexed_text` is what BM25 and the embedding model see, `text` is what is quoted.
     """
 
     doc_id: str
@@ -104,10 +121,17 @@ class Chunk:
     page: int | None = None
     id: int = 0
     meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    page_end: int | None = None
+    context: str = ""
 
     @property
     def section(self) -> str:
         return SECTION_SEPARATOR.join(self.section_path)
+
+    @property
+    def indexed_text(self) -> str:
+        """The text BM25 and the embedding model index: the context header, then the passage."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
 
 @dataclass(frozen=True)

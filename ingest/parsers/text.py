@@ -9,6 +9,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+from ingest.normalize import clean_text
 from ingest.parsers import document_id
 from ingest.types import Document, Heading, ParseError
 
@@ -45,7 +46,7 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 def parse_text(path: Path) -> Document:
     """A .txt file (kind "text") or a Markdown file (kind "markdown", with `#` headings)."""
-    text = normalize_newlines(decode_text(path.read_bytes(), path.name))
+    text = clean_text(normalize_newlines(decode_text(path.read_bytes(), path.name)))
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
         kind = "markdown"
         headings = markdown_headings(text)

@@ -86,16 +86,47 @@ def test_embedding_cache_round_trip(store):
     assert store.cached_vectors("m2", ["h1"]) == {}
 
 
-def test_a_schema_1_base_gains_the_ocr_column_on_open(tmp_path):
+_ADDED_IN = {  # the columns each schema version added, dropped to make a base as older versions wrote it
+    2: (("documents", "ocr"),),
+    3: (("documents", "ocr_confidence"), ("chunks", "page_end"), ("chunks", "page_label"), ("chunks", "context")),
+}
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_base_gains_the_new_columns_on_open(tmp_path, version):
     path = tmp_path / "kb.sqlite"
-    Store(path).close()
-    with sqlite3.connect(path) as db:  # the file as policykb wrote it before OCR existed
-        db.execute("ALTER TABLE documents DROP COLUMN ocr")
-        db.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    store = Store(path)
+    doc = Document("d1", "标题", "/tmp/a.txt", "pdf", "第一页\n第二页", pages=(Page(1, 0, 3), Page(2, 4, 7)))
+    store.replace_document(doc, [Chunk("d1", "第一页\n第二页", 0, 7, (), 1, page_end=2)], "h", 7, [])
+    store.close()
+    with sqlite3.connect(path) as db:
+        for added in range(version + 1, 4):
+            for table, column in _ADDED_IN[added]:
+                db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(version),))
     store = Store(path)
     try:
-        columns = [row[1] for row in store._db.execute("PRAGMA table_info(documents)")]
-        assert "ocr" in columns
-        assert store._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "2"
+        columns = {row[1] for row in store._db.execute("PRAGMA table_info(chunks)")}
+        columns |= {row[1] for row in store._db.execute("PRAGMA table_info(documents)")}
+        assert {"ocr", "ocr_confidence", "page_end", "page_label", "context"} <= columns
+        assert store._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "3"
+        (chunk, citation), = store.chunks(store.chunk_ids().tolist()).values()
+        assert (chunk.page, chunk.page_end, citation.pages_shown) == (1, 1, "1")  # the old base knew one page
+    finally:
+        store.close()
+
+
+def test_a_chunk_over_a_page_break_is_cited_by_its_printed_pages(tmp_path):
+    store = Store(tmp_path / "kb.sqlite")
+    doc = Document("d1", "手册", "/tmp/a.pdf", "pdf", "第一页\n第二页",
+                   pages=(Page(1, 0, 3, label="79"), Page(2, 4, 7, label="80")))
+    chunk = Chunk("d1", "第一页\n第二页", 0, 7, ("第六条",), 1, page_end=2, context="手册 › 第六条")
+    store.replace_document(doc, [chunk], "h", 7, [])
+    try:
+        (stored, citation), = store.chunks(store.chunk_ids().tolist()).values()
+        assert (stored.page, stored.page_end, stored.context) == (1, 2, "手册 › 第六条")
+        assert citation.label() == "手册 · 第六条 · 第79–80页"
+        assert store.chunk_texts(store.chunk_ids().tolist()) == ["手册 › 第六条\n第一页\n第二页"]
+        assert store.document("d1").pages[1].label == "80"
     finally:
         store.close()

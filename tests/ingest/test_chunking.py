@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import Level, chunk_document, classify_heading, split_sentences
+from ingest.chunking import (
+    Level,
+    chinese_number,
+    chunk_document,
+    classify_heading,
+    find_toc_lines,
+    iter_lines,
+    label_number,
+    split_sentences,
+)
 from ingest.types import Chunk, Document, Heading, Page
 
 CORPUS = Path(__file__).parents[2] / "corpus"
@@ -21,7 +30,8 @@ CLOSING_QUOTES = "”’」』）)"
 
 
 def make_doc(text: str, kind: str = "text", **fields) -> Document:
-    return Document(id="doc", title="测试文档", source="test.txt", kind=kind, text=text, **fields)
+    fields.setdefault("title", "测试文档")
+    return Document(id="doc", source="test.txt", kind=kind, text=text, **fields)
 
 
 def check_invariants(doc: Document, chunks: list[Chunk], max_chars: int = 400) -> None:
@@ -447,3 +457,130 @@ def test_invariants_hold_for_other_bounds(name, max_chars, min_chars, overlap_ch
     check_invariants(doc, chunks, max_chars=max_chars)
     for chunk in chunks:
         assert len(ARTICLE_AT_LINE_START.findall(chunk.text)) <= 1
+
+
+# --- numbers, tables of contents, compilations, context headers ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("numeral", "value"),
+    [("一", 1), ("十", 10), ("十一", 11), ("二十", 20), ("一百零五", 105), ("两百", 200), ("三百二十一", 321),
+     ("42", 42), ("一千零一", 1001), ("条", None)],
+)
+def test_chinese_numerals_read_as_article_numbers(numeral, value):
+    assert chinese_number(numeral) == value
+
+
+def test_label_numbers():
+    assert label_number("第十一条") == 11
+    assert label_number("第三章 总则") == 3
+    assert label_number("一、总则") is None
+
+
+def test_parts_and_pieces_of_a_plan_are_structure_levels():
+    assert classify_heading("第一篇 总体要求").rank == Level.PART
+    assert classify_heading("第二部分 重点任务").rank == Level.PART
+    assert classify_heading("第一部分规定的事项应当报告。") is None  # a sentence citing a part
+
+
+TOC_LAW = """某某管理办法
+目录
+第一章 总则……………………1
+第二章 管理……………………3
+第一章 总则
+第一条 为了规范管理，制定本办法。
+第二章 管理
+第二条 管理工作由办公室负责。
+"""
+
+
+def test_a_table_of_contents_is_neither_content_nor_section_path():
+    doc = make_doc(TOC_LAW)
+    chunks = chunk_document(doc)
+    assert not any("……" in chunk.text or chunk.text == "目录" for chunk in chunks)
+    assert chunk_with(chunks, "为了规范管理").section_path == ("第一章 总则", "第一条")
+    assert chunk_with(chunks, "由办公室负责").section_path == ("第二章 管理", "第二条")
+
+
+def test_a_table_of_contents_without_page_numbers_ends_where_its_first_entry_returns():
+    text = "目录\n第一章 总则\n第二章 管理\n第一章 总则\n第一条 为了规范管理，制定本办法。\n第二章 管理\n第二条 由办公室负责。"
+    lines = list(iter_lines(text))
+    assert find_toc_lines(text, lines) == {0, 1, 2}
+
+
+def test_a_word_table_of_contents_with_tabs_and_page_numbers_is_left_out():
+    text = "第一章\t总则\t1\n第二章\t管理\t3\n第一章 总则\n第一条 为了规范管理，制定本办法。"
+    lines = list(iter_lines(text))
+    assert find_toc_lines(text, lines) == {0, 1}
+
+
+COMPILATION = """学生手册
+学生管理规定
+（2017年修订）
+第一章 总则
+第一条 为规范学生管理，制定本规定。
+第二条 本规定适用于全日制学生。
+第二章 附则
+第三条 本规定自发布之日起施行。
+学生纪律处分办法
+信工学〔2025〕12号
+第一章 总则
+第一条 为维护校园秩序，制定本办法。
+第二条 纪律处分的种类分为：
+（一）警告；
+（二）严重警告；
+（三）记过。
+第三条 本办法由学生处负责解释。
+奖学金评比办法
+第一条 奖学金每年评比一次。
+第二条 评比结果公示五日。
+"""
+
+
+def test_a_compilation_is_cut_into_its_regulations():
+    doc = make_doc(COMPILATION, title="学生手册")
+    chunks = chunk_document(doc, max_chars=300, min_chars=10)
+    check_invariants(doc, chunks, max_chars=300)
+    assert chunk_with(chunks, "为规范学生管理").section_path == ("学生管理规定", "第一章 总则", "第一条")
+    assert chunk_with(chunks, "自发布之日起施行").section_path == ("学生管理规定", "第二章 附则", "第三条")
+    kinds = chunk_with(chunks, "纪律处分的种类")
+    assert kinds.section_path == ("学生纪律处分办法", "第一章 总则", "第二条")
+    assert "（三）记过。" in kinds.text
+    assert chunk_with(chunks, "每年评比一次").section_path == ("奖学金评比办法", "第一条")
+    # the next regulation's title is not part of the article before it
+    assert "学生纪律处分办法" not in chunk_with(chunks, "自发布之日起施行").text
+    assert "奖学金评比办法" not in chunk_with(chunks, "由学生处负责解释").text
+
+
+def test_one_law_whose_chapters_restart_per_part_is_no_compilation():
+    text = ("第一编 总则\n第一章 基本规定\n第一条 为了保护民事主体的合法权益，制定本法。\n"
+            "第二条 民法调整平等主体之间的关系。\n第二编 物权\n第一章 通则\n第三条 本编调整物权关系。")
+    chunks = chunk_document(make_doc(text), max_chars=300, min_chars=10)
+    assert chunk_with(chunks, "本编调整物权关系").section_path == ("第二编 物权", "第一章 通则", "第三条")
+
+
+def test_the_indexed_header_names_document_chapter_and_article():
+    doc = make_doc(COMPILATION, title="学生手册")
+    chunk = chunk_with(chunk_document(doc, max_chars=300, min_chars=10), "纪律处分的种类")
+    assert chunk.context == "学生手册 › 学生纪律处分办法 › 第一章 总则 › 第二条"
+    assert chunk.indexed_text == chunk.context + "\n" + chunk.text
+    assert chunk_document(doc, max_chars=300, min_chars=10, context=False)[0].context == ""
+
+
+def test_a_piece_of_a_split_article_carries_the_article_lead_in():
+    items = "\n".join(f"（{n}）第{n}项内容是一段较长的说明文字，用来让这一条超过长度限制。" for n in "一二三四五六七八")
+    doc = make_doc(f"第一章 总则\n第六条 学生纪律处分的种类分为：\n{items}\n第七条 其他。")
+    chunks = [chunk for chunk in chunk_document(doc, max_chars=120, min_chars=20, overlap_chars=0)
+              if chunk.section_path[-1:] == ("第六条",)]
+    assert len(chunks) > 1
+    assert chunks[0].context == "测试文档 › 第一章 总则 › 第六条"
+    for piece in chunks[1:]:
+        assert piece.context == "测试文档 › 第一章 总则 › 第六条 学生纪律处分的种类分为："
+
+
+def test_a_chunk_over_a_page_break_knows_both_pages():
+    first, second = "第一条 第一页上的条文开始，", "在第二页结束。"
+    text = f"{first}\n{second}"
+    doc = make_doc(text, kind="pdf", pages=(Page(1, 0, len(first)), Page(2, len(first) + 1, len(text))))
+    (chunk,) = chunk_document(doc)
+    assert (chunk.page, chunk.page_end) == (1, 2)
