@@ -358,3 +358,172 @@ def write_image_pdf(path: Path, lines: Sequence[str] = SCANNED_LINES, font_file:
         draw.text((90, 60 + 70 * number), line, fill=0, font=font)
     image.save(path, "PDF", resolution=150)
     return path
+
+
+def write_numbered_docx(
+    path: Path,
+    numbering: str,
+    blocks: Sequence[tuple],
+    styles: str = "",
+    numbering_part: bool = True,
+) -> Path:
+    """A DOCX with real Word automatic numbering, written as WordprocessingML (prefix w:).
+
+    numbering  -- the w:abstractNum and w:num elements of word/numbering.xml (replacing the
+                  template's definitions)
+    styles     -- w:style elements added to styles.xml (paragraph or numbering styles)
+    blocks     -- ("p", text, properties): a paragraph, properties being the inside of its
+                  w:pPr, e.g. '<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>';
+                  ("table", rows): a table whose cells are (text, properties) paragraphs
+    numbering_part -- False drops numbering.xml from the package (numbered paragraphs then
+                  point at nothing)
+    """
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml.parser import parse_xml
+
+    w_ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+    def children(xml: str, root: str) -> list:
+        return list(parse_xml(f"<w:{root} {w_ns}>{xml}</w:{root}>"))
+
+    def set_properties(paragraph, properties: str) -> None:
+        ppr = paragraph._p.get_or_add_pPr()
+        for position, child in enumerate(children(properties, "pPr")):
+            ppr.insert(position, child)
+
+    document = docx.Document()
+    numbering_root = document.part.numbering_part.element
+    for child in list(numbering_root):
+        numbering_root.remove(child)
+    for child in children(numbering, "numbering"):
+        numbering_root.append(child)
+    for style in children(styles, "styles"):
+        document.styles.element.append(style)
+    for block in blocks:
+        if block[0] == "p":
+            set_properties(document.add_paragraph(block[1]), block[2])
+        elif block[0] == "table":
+            rows = block[1]
+            table = document.add_table(rows=len(rows), cols=max(len(row) for row in rows))
+            for row, cells in zip(table.rows, rows, strict=True):
+                for cell, (text, properties) in zip(row.cells, cells, strict=False):
+                    cell.paragraphs[0].text = text
+                    set_properties(cell.paragraphs[0], properties)
+        else:
+            raise ValueError(f"unknown numbered DOCX block kind {block[0]!r}")
+    if not numbering_part:
+        for r_id, rel in list(document.part.rels.items()):
+            if rel.reltype == RT.NUMBERING:
+                document.part.drop_rel(r_id)
+    document.save(str(path))
+    return path
+
+
+# --- government-site pages (tests/ingest/test_html.py) ------------------------------------------
+
+GOV_SITE = "示范市人民政府门户网站"
+# A footer directory of department sites as city portals print it: one short name per line,
+# most of them links.
+GOV_DEPARTMENTS = [
+    "市发展改革委", "市教育局", "市科技局", "市工业和信息化局", "市公安局", "市民政局",
+    "市司法局", "市财政局", "市人力资源社会保障局", "市生态环境局", "市住房城乡建设局", "市交通运输局",
+]  # fmt: skip
+GOV_COPYRIGHT = ["版权所有：示范市人民政府办公厅", "网站标识码：0000000000"]
+GOV_TITLE = "关于加强公共场所无障碍设施建设和维护的通知"
+GOV_ARTICLE: list[tuple] = [
+    ("p", "各区人民政府，市政府各部门："),
+    ("p", "为做好本市公共场所无障碍设施的建设和维护，方便残疾人、老年人等群体出行，现就有关事项通知如下。"),
+    ("h2", "一、建设范围"),
+    ("p", "新建、改建和扩建的公共建筑、城市道路和公园绿地，应当同步建设无障碍设施。"),
+    ("h2", "二、维护要求"),
+    ("p", "设施所有权人或者管理人应当每季度检查一次无障碍设施，发现损坏的及时修复。"),
+    ("table", [["设施类型", "检查频次"], ["无障碍坡道", "每季度一次"], ["无障碍卫生间", "每月一次"]]),
+    ("h2", "三、监督检查"),
+    ("p", "市住房城乡建设局会同市民政局对无障碍设施的建设和维护情况进行监督检查，检查结果向社会公布。"),
+]
+
+
+def gov_article_html(title: str | None = GOV_TITLE, blocks: Sequence[tuple] = GOV_ARTICLE) -> str:
+    """An article: an <h1> title (none if `title` is None), then ("h2"|"p", text) and ("table", rows) blocks."""
+    parts = [f"<h1>{title}</h1>"] if title is not None else []
+    for tag, content in blocks:
+        if tag == "table":
+            rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in content)
+            parts.append(f"<table><tbody>{rows}</tbody></table>")
+        else:
+            parts.append(f"<{tag}>{content}</{tag}>")
+    return "\n".join(parts)
+
+
+def gov_article_lines(title: str | None = GOV_TITLE, blocks: Sequence[tuple] = GOV_ARTICLE) -> list[str]:
+    """The lines a reader sees in `gov_article_html(title, blocks)`: table rows as "a | b"."""
+    lines = [title] if title is not None else []
+    for tag, content in blocks:
+        lines.extend(" | ".join(row) for row in content) if tag == "table" else lines.append(content)
+    return lines
+
+
+def write_gov_page(
+    path: Path,
+    article: str | None = None,
+    page_title: str = f"{GOV_TITLE}_{GOV_SITE}",
+    head: str = "",
+    banner: str = f'<img src="/logo.png" alt="{GOV_SITE}">',
+    after: str = "",
+    body_attributes: str = "",
+) -> Path:
+    """A city-portal article page built from <div>s only (no <header>, <nav> or <footer> to help).
+
+    Around `article` (default: `gov_article_html()`): the site banner, a search box and menu, a
+    breadcrumb, the article's tool bar (date, font size, share buttons), print/close links, a
+    copyright footer and, after it, the department directory. `after` goes right after the
+    article text, `head` into <head>.
+    """
+    article = gov_article_html() if article is None else article
+    menu = "".join(f'<a href="/col{i}/">{item}</a>' for i, item in enumerate(HTML_NAV))
+    departments = "".join(  # some names are not linked, as on real portals
+        f"<li><p>· {name}</p></li>" if i % 5 == 0 else f'<li><p><a href="http://d{i}.example.gov.cn/">· {name}</a></p></li>'
+        for i, name in enumerate(GOV_DEPARTMENTS)
+    )
+    copyright = "".join(f"<p>{line}</p>" for line in GOV_COPYRIGHT)
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{page_title}</title>
+{head}
+</head>
+<body{body_attributes}>
+<div class="top"><div class="logo">{banner}</div>
+<div class="search"><form action="/search"><input type="text" name="q"><button type="submit">搜索</button></form></div></div>
+<div class="menu">{menu}</div>
+<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; <a href="/zwgk/tzgg/">通知公告</a></div>
+<div class="main">
+<div class="tools">
+<span class="date">发布日期：2025-03-01</span>
+<span class="size">字号：<a href="javascript:setSize(18)">大</a> <a href="javascript:setSize(16)">中</a> <a href="javascript:setSize(14)">小</a></span>
+<span class="share">分享到：<a href="javascript:void(0)" onclick="share('wechat')">微信</a><a href="javascript:void(0)" onclick="share('weibo')">微博</a></span>
+</div>
+<div class="content">
+{article}
+{after}
+</div>
+<div class="actions"><a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">【关闭窗口】</a></div>
+</div>
+<div class="bottom"><div class="copyright">{copyright}</div></div>
+<div class="listbox"><div class="select_con"><ul>{departments}</ul></div></div>
+</body>
+</html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_list_page(path: Path, titles: Sequence[str]) -> Path:
+    """A column index on the same site: one link per article with its date, then page links; no body."""
+    items = "".join(
+        f'<li><a href="/zwgk/tzgg/post_{i}.html">{title}</a><span>2025-03-{i % 28 + 1:02d}</span></li>'
+        for i, title in enumerate(titles)
+    )
+    pages = '<div class="pages"><a href="?p=1">首页</a> <a href="?p=2">下一页</a> <a href="?p=9">尾页</a> 共9页</div>'
+    return write_gov_page(path, f'<h2>通知公告</h2><ul class="list">{items}</ul>{pages}', f"通知公告_{GOV_SITE}")

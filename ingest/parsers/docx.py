@@ -1,4 +1,9 @@
-"""Word .docx files: paragraphs and tables in document order, headings from paragraph styles."""
+"""Word .docx files: paragraphs and tables in document order, headings from paragraph styles.
+
+Automatic numbering (第一条, （一）, 1.) is drawn by Word, not stored in the paragraph text;
+`docx_numbering.Numbering` computes it and the label is put in front of the text, so the
+chunker sees the articles and items a reader sees.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,10 @@ from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from ingest.normalize import clean_text
 from ingest.parsers import document_id
 from ingest.parsers.archive import check_zip_package
+from ingest.parsers.docx_numbering import BODY_TEXT_OUTLINE, Numbering, Styles, outline_level
 from ingest.parsers.text import join_lines
 from ingest.types import Document, ParseError
 
@@ -28,27 +35,30 @@ CELL_SEPARATOR = " | "
 _HEADING_STYLE = re.compile(r"^(?:heading|标题|標題)\s*([1-9])$", re.IGNORECASE)
 _TITLE_STYLES = {"title", "标题", "標題"}
 MAX_LEVEL = 6  # Word has 9 heading levels; markup levels in policykb go to 6
-_MAX_STYLE_DEPTH = 10  # guards against a cycle of base styles in a damaged file
 # Compound-file signature of the old binary .doc format (and .xls/.ppt).
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def parse_docx(path: Path) -> Document:
-    """Paragraphs one per line, table rows as "a | b | c" lines, headings from Heading/标题 styles."""
+    """Paragraphs one per line, table rows as "a | b | c" lines, numbering labels in front.
+
+    Headings come from Heading/标题 styles and from outline levels (w:outlineLvl).
+    """
     word = _open(path)
+    numbering = Numbering.from_document(word)
     lines: list[str] = []
     heading_lines: dict[int, int] = {}  # line index -> heading level
     for block in _iter_blocks(word, word.element.body):
         if isinstance(block, Paragraph):
-            level = _heading_level(block)
-            line = _paragraph_text(block, single_line=level is not None)
+            level = _heading_level(block, numbering.styles)
+            line = _paragraph_text(block, numbering, single_line=level is not None)
             if not line:
                 continue
             if level is not None:
                 heading_lines[len(lines)] = level
             lines.append(line)
         else:
-            lines.extend(_table_lines(block))
+            lines.extend(_table_lines(block, numbering))
 
     text, headings = join_lines(lines, heading_lines)
     title = _core_title(word)
@@ -88,35 +98,51 @@ def _iter_blocks(word: WordDocument, container) -> Iterator[Paragraph | Table]:
                 yield from _iter_blocks(word, content)
 
 
-def _paragraph_text(paragraph: Paragraph, single_line: bool = False) -> str:
-    """A paragraph's text; soft line breaks stay unless the paragraph is a heading."""
-    text = paragraph.text.rstrip()
+def _paragraph_text(paragraph: Paragraph, numbering: Numbering, single_line: bool = False) -> str:
+    """A paragraph's numbering label and text; soft line breaks stay unless it is a heading.
+
+    "" when the text is empty after clean-up: a numbered paragraph holding nothing (Word
+    still draws its "3.") is dropped, though it has been counted.
+    """
+    text = clean_text(paragraph.text).rstrip()
+    if not text.strip():
+        return ""
+    text = numbering.label(paragraph._p) + text
     if single_line:
         text = " ".join(text.split())
-    return text if text.strip() else ""
+    return text
 
 
-def _heading_level(paragraph: Paragraph) -> int | None:
-    """1 for Title/标题, N for Heading N/标题 N (also via base styles), else None."""
-    try:
-        style = paragraph.style
-    except (KeyError, ValueError) as error:  # a style id missing from styles.xml
-        log.debug("paragraph style unreadable: %s", error)
-        return None
-    for _ in range(_MAX_STYLE_DEPTH):
-        if style is None:
-            return None
-        name = " ".join((style.name or "").split())
+def _heading_level(paragraph: Paragraph, styles: Styles) -> int | None:
+    """1 for Title/标题, N for Heading N/标题 N or outline level N-1 (direct or via styles), else None.
+
+    The nearest setting wins: the paragraph's own w:outlineLvl, then each style of the
+    basedOn chain (its name, then its w:outlineLvl). Outline level 9 is body text.
+    """
+    element = paragraph._p
+    direct = outline_level(element.pPr)
+    if direct is not None:
+        return _outline_heading(direct)
+    for style in styles.chain(styles.style_id(element)):
+        name_element = style.find(qn("w:name"))
+        name = " ".join((name_element.get(qn("w:val"), "") if name_element is not None else "").split())
         if name.lower() in _TITLE_STYLES:
             return 1
         match = _HEADING_STYLE.match(name)
         if match:
             return min(int(match.group(1)), MAX_LEVEL)
-        style = style.base_style
+        level = outline_level(style.find(qn("w:pPr")))
+        if level is not None:
+            return _outline_heading(level)
     return None
 
 
-def _table_lines(table: Table) -> list[str]:
+def _outline_heading(level: int) -> int | None:
+    """The heading level of outline level 0-8 (1-9, capped at MAX_LEVEL); None for body text."""
+    return min(level + 1, MAX_LEVEL) if 0 <= level < BODY_TEXT_OUTLINE else None
+
+
+def _table_lines(table: Table, numbering: Numbering) -> list[str]:
     """One line per row: cell texts joined with " | ", a cell spanning columns given once."""
     lines: list[str] = []
     for row in table.rows:
@@ -126,20 +152,20 @@ def _table_lines(table: Table) -> list[str]:
             if cell is previous:  # python-docx repeats a merged cell once per grid column
                 continue
             previous = cell
-            cells.append(_cell_text(cell))
+            cells.append(_cell_text(cell, numbering))
         if any(cells):
             lines.append(CELL_SEPARATOR.join(cells))
     return lines
 
 
-def _cell_text(cell) -> str:
-    """A cell's paragraphs and nested tables on one line."""
+def _cell_text(cell, numbering: Numbering) -> str:
+    """A cell's paragraphs (with their numbering labels) and nested tables on one line."""
     parts: list[str] = []
     for block in cell.iter_inner_content():
         if isinstance(block, Paragraph):
-            parts.append(block.text)
+            parts.append(_paragraph_text(block, numbering))
         else:
-            parts.extend(_table_lines(block))
+            parts.extend(_table_lines(block, numbering))
     return " ".join(" ".join(parts).split())
 
 
@@ -149,4 +175,4 @@ def _core_title(word: WordDocument) -> str:
     except Exception as error:  # noqa: BLE001 -- damaged core.xml must not cost the document
         log.debug("unreadable DOCX core properties: %s", error)
         return ""
-    return " ".join((title or "").split())
+    return " ".join(clean_text(title or "").split())

@@ -290,8 +290,8 @@ def test_docx_keeps_document_order_with_table_rows_as_lines(plan_docx):
         "公共空间 | 提升类 | 市自然资源局",
         "便民服务 | 完善类 | 市商务局",
         "二、主要任务",
-        "摸清底数，建立改造项目库。",  # auto-numbered list items keep their text
-        "完善水电气路等基础设施。",
+        "1. 摸清底数，建立改造项目库。",  # Word's "List Number" style: its label as Word draws it
+        "2. 完善水电气路等基础设施。",
         "各区应当于每年3月底前报送年度改造计划。",
     ]
     assert plan_docx.kind == "docx" and plan_docx.pages == ()
