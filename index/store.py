@@ -546,10 +546,10 @@ class Store:
         return [r[0] for r in rows]
 
     def chunk_hashes(self) -> dict[int, str]:
-        """chunk id -> hash of its text, the key of the embedding cache."""
+        """chunk id -> hash of its indexed text (context header and text), the key of the embedding cache."""
         with self._lock:
-            rows = self._db.execute("SELECT id, text FROM chunks").fetchall()
-        return {r[0]: text_hash(r[1]) for r in rows}
+            rows = self._db.execute("SELECT id, context, text FROM chunks").fetchall()
+        return {r[0]: text_hash(Chunk("", r[2], 0, 0, context=r[1]).indexed_text) for r in rows}
 
     def cached_hashes(self, model: str) -> set[str]:
         with self._lock:

@@ -584,3 +584,10 @@ def test_a_chunk_over_a_page_break_knows_both_pages():
     doc = make_doc(text, kind="pdf", pages=(Page(1, 0, len(first)), Page(2, len(first) + 1, len(text))))
     (chunk,) = chunk_document(doc)
     assert (chunk.page, chunk.page_end) == (1, 2)
+
+
+def test_a_report_is_indexed_with_its_section_path_and_a_law_with_its_name_too():
+    report = make_doc("一、工作进展\n\n今年以来，全市推进清廉机关建设，取得明显成效，群众满意度持续提升。", title="衡阳推进清廉建设")
+    assert chunk_with(chunk_document(report), "群众满意度").context == "一、工作进展"
+    law = make_doc("第一章 总则\n第一条 为了规范管理，制定本办法。\n第二条 本办法适用于全市。", title="某某管理办法")
+    assert chunk_with(chunk_document(law), "适用于全市").context == "某某管理办法 › 第一章 总则 › 第二条"
