@@ -565,6 +565,88 @@ def eval_retrieval(
         console.print(f"Report: {plan.out / name / 'report.md'}")
 
 
+class _FidelityProgress:
+    """One bar over the files of `eval ingest`."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.files = progress.add_task("files", total=None)
+
+    def files_found(self, total: int) -> None:
+        self.progress.update(self.files, total=total)
+
+    def file_started(self, path: Path) -> None:
+        self.progress.update(self.files, description=f"files · {path.name[:40]}")
+
+    def file_done(self, row) -> None:
+        self.progress.advance(self.files)
+
+
+@eval_app.command("ingest")
+def eval_ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively)", exists=True)],
+    expect: Annotated[Path | None, typer.Option(
+        help='JSON of what a reader sees: {"file name": {"title": "...", "articles": N}}', exists=True
+    )] = None,
+    reference: Annotated[str, typer.Option(help="auto: compare with an independent extraction; none: skip")]
+    = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON, not the table")] = False,
+    out: Annotated[Path | None, typer.Option(help="Also write the report as Markdown here")] = None,
+) -> None:
+    """Per file: what reached the chunks compared with what a reader sees (text kept, articles, headers
+    and footers, compatibility characters, bare headings, title). Parses and chunks only: no base, no model.
+    """
+    from eval import fidelity
+
+    settings = ctx.obj
+    try:
+        mode = fidelity.ReferenceMode(reference)
+    except ValueError:
+        _fail(ValueError(f"--reference must be auto or none, not {reference!r}"))
+    try:
+        expectations = fidelity.load_expectations(expect) if expect is not None else None
+    except ValueError as error:
+        _fail(error)
+    params = fidelity.FidelityParams(
+        max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars,
+        overlap_chars=settings.chunk_overlap_chars, max_bytes=int(settings.max_file_mb * 1024 * 1024),
+        ocr=settings.ocr_options(), ignore=tuple(settings.ignore), reference=mode,
+    )
+    with _bars() as progress:
+        rows = fidelity.fidelity_report(paths, params, expectations, _FidelityProgress(progress))
+    if out is not None:
+        options = [*(["--expect", str(expect)] if expect else []),
+                   *(["--reference", reference] if mode is not fidelity.ReferenceMode.auto else [])]
+        command = " ".join(["policykb eval ingest", *map(str, paths), *options])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.name}.tmp")
+        partial.write_text(fidelity.to_markdown(rows, command) + "\n", encoding="utf-8")
+        partial.replace(out)
+    if as_json:
+        print(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    # The terminal gets the numbers; titles and notes go below it (all of them are in the Markdown).
+    hidden = ("title", "title ok", "reference / note")
+    shown = [column for column in fidelity.MARKDOWN_COLUMNS if column not in hidden] + ["title ok"]
+    table = Table(*shown)
+    for row in rows:
+        cells = fidelity.row_cells(row)
+        cells["title ok"] = {True: "✓", False: "✗", None: ""}[row.title_ok]
+        style = "red" if row.error else None
+        table.add_row(*(Text(cells[column]) for column in shown), style=style)
+    console.print(table)
+    for row in rows:
+        if row.error:
+            console.print(Text(row.error, style="red"), soft_wrap=True)
+        elif row.title_ok is False:
+            line = f"{row.file}: title {row.title!r}, a reader sees {row.expected_title!r}"
+            console.print(Text(line, style="yellow"), soft_wrap=True)
+    console.print(fidelity.summary(rows), soft_wrap=True)
+    if out is not None:
+        console.print(f"Report: {out}")
+
+
 @eval_app.command("base")
 def eval_base(
     ctx: typer.Context,
