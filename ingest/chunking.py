@@ -82,6 +82,8 @@ STRUCTURE_PATTERNS: dict[Level, re.Pattern[str]] = {
     Level.SECTION: re.compile(rf"^第\s*{_NUMBER}\s*节{_NOT_A_LABEL}"),
     Level.ARTICLE: re.compile(rf"^第\s*{_NUMBER}\s*条(?:\s*之\s*{_NUMBER})?{_NOT_A_LABEL}"),
 }
+# An article label with nothing required after it (see classify_lines).
+_ARTICLE_LABEL = re.compile(rf"^第\s*{_NUMBER}\s*条(?!\s*之)")
 OUTLINE_PATTERNS: dict[Level, re.Pattern[str]] = {
     Level.OUTLINE_1: re.compile(rf"^{_CN_DIGITS}+\s*[、．]"),
     Level.OUTLINE_2: re.compile(rf"^[（(]\s*{_CN_DIGITS}+\s*[）)]"),
@@ -331,10 +333,20 @@ def classify_lines(
     """First line index -> heading item, for every heading of the document."""
     text = doc.text
     classified: dict[int, HeadingMatch] = {}
+    previous = 0  # number of the last article
     for index, (start, end) in enumerate(lines):
-        match = classify_heading(text[start:end])
+        line = text[start:end]
+        match = classify_heading(line)
+        if match is None or match.rank != Level.ARTICLE:
+            # "第二条中华人民共和国境内的…" reads like a sentence citing 第二条 ("第二条中规定的"),
+            # but a line that starts with the very next article number is that article.
+            loose = _ARTICLE_LABEL.match(line)
+            if loose is not None and label_number(loose.group(0)) == previous + 1:
+                match = HeadingMatch(Level.ARTICLE, re.sub(r"\s+", "", loose.group(0)), False)
         if match is not None:
             classified[index] = match
+            if match.rank == Level.ARTICLE:
+                previous = label_number(match.entry) or previous
     items = {index: _HeadingItem(match, index) for index, match in classified.items()}
 
     # Parser-supplied heading spans win over the textual patterns, except for articles.

@@ -591,3 +591,18 @@ def test_a_report_is_indexed_with_its_section_path_and_a_law_with_its_name_too()
     assert chunk_with(chunk_document(report), "群众满意度").context == "一、工作进展"
     law = make_doc("第一章 总则\n第一条 为了规范管理，制定本办法。\n第二条 本办法适用于全市。", title="某某管理办法")
     assert chunk_with(chunk_document(law), "适用于全市").context == "某某管理办法 › 第一章 总则 › 第二条"
+
+
+def test_an_article_starting_with_a_word_that_usually_cites_it_is_still_the_next_article():
+    text = "第一条 为了完善劳动合同制度，制定本法。\n第二条中华人民共和国境内的企业适用本法。\n第三条中规定的事项另行规定。"
+    chunks = chunk_document(make_doc(text), max_chars=300, min_chars=10)
+    assert chunk_with(chunks, "境内的企业").section_path == ("第二条",)
+    assert "为了完善" not in chunk_with(chunks, "境内的企业").text
+    # 第三条 follows 第二条, so it is the next article too, whatever word comes after the label
+    assert chunk_with(chunks, "另行规定").section_path == ("第三条",)
+
+
+def test_a_line_citing_an_earlier_article_is_not_an_article():
+    text = "第一条 为了规范管理，制定本办法。\n第二条 单位应当报告。\n第一条中规定的事项另行规定。"
+    chunks = chunk_document(make_doc(text), max_chars=300, min_chars=10)
+    assert chunk_with(chunks, "另行规定").section_path == ("第二条",)
