@@ -444,7 +444,7 @@ GOV_ARTICLE: list[tuple] = [
 
 
 def gov_article_html(title: str | None = GOV_TITLE, blocks: Sequence[tuple] = GOV_ARTICLE) -> str:
-    """An article: an <h1> title (none if `title` is None), then ("h2"|"p", text) and ("table", rows) blocks."""
+    """An article: an <h1> title (none if `title` is None), then ("h2"|"p", text) and ("table", rows)."""
     parts = [f"<h1>{title}</h1>"] if title is not None else []
     for tag, content in blocks:
         if tag == "table":
@@ -461,6 +461,21 @@ def gov_article_lines(title: str | None = GOV_TITLE, blocks: Sequence[tuple] = G
     for tag, content in blocks:
         lines.extend(" | ".join(row) for row in content) if tag == "table" else lines.append(content)
     return lines
+
+
+def gov_directory_html(row: bool = False) -> str:
+    """The department directory: "· name" list items, every fifth name not linked (as portals
+    print them), or with `row` one paragraph of links ("市发展改革委 市教育局 …")."""
+    if row:
+        links = " ".join(f'<a href="http://d{i}.gov.example/">{name}</a>' for i, name in enumerate(GOV_DEPARTMENTS))
+        return f'<p class="links">{links}</p>'
+    items = "".join(
+        f"<li><p>· {name}</p></li>"
+        if i % 5 == 0
+        else f'<li><p><a href="http://d{i}.gov.example/">· {name}</a></p></li>'
+        for i, name in enumerate(GOV_DEPARTMENTS)
+    )
+    return f'<div class="depts"><ul>{items}</ul></div>'
 
 
 def write_gov_page(
@@ -481,10 +496,6 @@ def write_gov_page(
     """
     article = gov_article_html() if article is None else article
     menu = "".join(f'<a href="/col{i}/">{item}</a>' for i, item in enumerate(HTML_NAV))
-    departments = "".join(  # some names are not linked, as on real portals
-        f"<li><p>· {name}</p></li>" if i % 5 == 0 else f'<li><p><a href="http://d{i}.example.gov.cn/">· {name}</a></p></li>'
-        for i, name in enumerate(GOV_DEPARTMENTS)
-    )
     copyright = "".join(f"<p>{line}</p>" for line in GOV_COPYRIGHT)
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN">
@@ -495,23 +506,28 @@ def write_gov_page(
 </head>
 <body{body_attributes}>
 <div class="top"><div class="logo">{banner}</div>
-<div class="search"><form action="/search"><input type="text" name="q"><button type="submit">搜索</button></form></div></div>
+<div class="search"><form action="/search"><input type="text" name="q">
+<button type="submit">搜索</button></form></div></div>
 <div class="menu">{menu}</div>
-<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; <a href="/zwgk/tzgg/">通知公告</a></div>
+<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a>
+&gt; <a href="/zwgk/tzgg/">通知公告</a></div>
 <div class="main">
 <div class="tools">
 <span class="date">发布日期：2025-03-01</span>
-<span class="size">字号：<a href="javascript:setSize(18)">大</a> <a href="javascript:setSize(16)">中</a> <a href="javascript:setSize(14)">小</a></span>
-<span class="share">分享到：<a href="javascript:void(0)" onclick="share('wechat')">微信</a><a href="javascript:void(0)" onclick="share('weibo')">微博</a></span>
+<span class="size">字号：<a href="javascript:setSize(18)">大</a> <a href="javascript:setSize(16)">中</a>
+<a href="javascript:setSize(14)">小</a></span>
+<span class="share">分享到：<a href="javascript:void(0)" onclick="share('wechat')">微信</a>
+<a href="javascript:void(0)" onclick="share('weibo')">微博</a></span>
 </div>
 <div class="content">
 {article}
 {after}
 </div>
-<div class="actions"><a href="javascript:window.print()">【打印本页】</a> <a href="javascript:window.close()">【关闭窗口】</a></div>
+<div class="actions"><a href="javascript:window.print()">【打印本页】</a>
+<a href="javascript:window.close()">【关闭窗口】</a></div>
 </div>
 <div class="bottom"><div class="copyright">{copyright}</div></div>
-<div class="listbox"><div class="select_con"><ul>{departments}</ul></div></div>
+<div class="listbox">{gov_directory_html()}</div>
 </body>
 </html>
 """
