@@ -42,12 +42,14 @@ _MARKDOWN_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$"
 _CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def parse_text(path: Path) -> Document:
     """A .txt file (kind "text") or a Markdown file (kind "markdown", with `#` headings)."""
     text = clean_text(normalize_newlines(decode_text(path.read_bytes(), path.name)))
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
+        text = _HTML_COMMENT.sub("", text)  # not shown when Markdown is rendered
         kind = "markdown"
         headings = markdown_headings(text)
         title = heading_text(text, headings[0]) if headings else first_line_title(text)

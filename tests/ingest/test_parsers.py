@@ -505,3 +505,18 @@ def test_markdown_ignores_hashes_in_code_and_without_a_space(tmp_path):
     doc = parse_text(path)
     assert headings_of(doc) == [("## 真正的标题 ##", 2)]
     assert doc.title == "真正的标题"
+
+
+def test_markdown_html_comments_are_not_text(tmp_path):
+    """A rendered Markdown page does not show <!-- comments --> (LawRefBook ends its header with one)."""
+    path = tmp_path / "law.md"
+    path.write_text("# 某某法\n\n2020年通过\n\n<!-- INFO END -->\n\n## 第一章 总则\n\n第一条 为了规范，制定本法。\n", encoding="utf-8")
+    doc = parse_text(path)
+    assert "INFO END" not in doc.text and "<!--" not in doc.text
+    assert [line for line in doc.text.split("\n") if line] == ["# 某某法", "2020年通过", "## 第一章 总则", "第一条 为了规范，制定本法。"]
+
+
+def test_text_files_lose_invisible_characters_and_radical_code_points(tmp_path):
+    path = tmp_path / "law.txt"
+    path.write_text("第⼀条\u200b 为了保护劳动者的合法权益，制定本法。", encoding="utf-8")
+    assert parse_text(path).text == "第一条 为了保护劳动者的合法权益，制定本法。"
