@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(60, ge=0, description="Shorter units merge with neighbours under the same heading")
     chunk_overlap_chars: int = Field(60, ge=0, description="Sentences repeated between the parts of a split unit")
     chunk_context: bool = Field(
-        True, description="Index each chunk with a header of its document title, chapter and article (lead-in)"
+        True, description="BM25 indexes each chunk with a header of its law title, chapter and article (lead-in)"
     )
 
     fusion: Literal["rrf", "convex"] = Field("convex", description="How hybrid mode fuses BM25 and dense")

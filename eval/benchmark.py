@@ -108,7 +108,7 @@ def run(
 
 def measure_lexical(kb: KnowledgeBase) -> dict[str, float]:
     """Cost of the BM25 side: tokenising every stored chunk, rebuilding the matrix, reopening."""
-    texts = kb.store.chunk_texts(kb.store.chunk_ids().tolist())
+    texts = kb.store.lexical_texts(kb.store.chunk_ids().tolist())
     began = time.perf_counter()
     for text in texts:
         kb.tokenizer.tokenize(text)

@@ -146,7 +146,7 @@ class KnowledgeBase:
         lexical = BM25Retriever(tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
         with self._lock.write():
             ids = self.store.chunk_ids()
-            lexical.add(ids, self.store.chunk_texts(ids.tolist()))
+            lexical.add(ids, self.store.lexical_texts(ids.tolist()))
             lexical.rebuild()
             self.tokenizer, self.lexical = tokenizer, lexical
 
@@ -190,7 +190,8 @@ class KnowledgeBase:
                     retriever.remove(stale)
                 if len(missing):
                     log.info("adding %d chunks missing from the %s index", len(missing), name)
-                    retriever.add(missing, self.store.chunk_texts(missing.tolist()))
+                    texts = self.store.chunk_texts if retriever is self.dense else self.store.lexical_texts
+                    retriever.add(missing, texts(missing.tolist()))
                 fixed[name] = int(len(stale) + len(missing))
             reorganised = self.dense.settle()  # a base that grew past the IVF threshold (or a new setting)
             if any(fixed.values()) or reorganised:
@@ -295,7 +296,7 @@ class KnowledgeBase:
             )
         if not chunks:
             return FileResult(shown, FileStatus.failed, message="no text to index")
-        texts = [chunk.indexed_text for chunk in chunks]
+        texts = [chunk.text for chunk in chunks]
         vectors = self.embedder.encode_documents(texts, listener.encoded)  # fills the cache before the commit
         glossary = extract_glossary(doc.text)
         with self._lock.write():
@@ -303,7 +304,7 @@ class KnowledgeBase:
             for retriever in (self.dense, self.lexical):
                 retriever.remove(old_ids)
             self.dense.add_vectors(new_ids, vectors)
-            self.lexical.add(new_ids, texts)
+            self.lexical.add(new_ids, [chunk.lexical_text for chunk in chunks])
         status = FileStatus.updated if known_hash is not None else FileStatus.added
         return FileResult(shown, status, doc.id, doc.title, len(chunks), "; ".join(doc.warnings))
 
@@ -335,14 +336,14 @@ class KnowledgeBase:
                     replace(item, glossary=item.glossary or tuple(extract_glossary(item.doc.text)))
                     for item in todo[begin : begin + batch_chunks]
                 ]
-                texts = [chunk.indexed_text for item in batch for chunk in item.chunks]
+                texts = [chunk.text for item in batch for chunk in item.chunks]
                 vectors = self.embedder.encode_documents(texts, listener.encoded)
                 with self._lock.write():
                     new_ids, old_ids = self.store.replace_documents(batch)
                     for retriever in (self.dense, self.lexical):
                         retriever.remove(old_ids)
                     self.dense.add_vectors(new_ids, vectors)
-                    self.lexical.add(new_ids, texts)
+                    self.lexical.add(new_ids, [chunk.lexical_text for item in batch for chunk in item.chunks])
                 for item in batch:
                     status = FileStatus.updated if item.doc.source in known else FileStatus.added
                     result = FileResult(item.doc.source, status, item.doc.id, item.doc.title, len(item.chunks))

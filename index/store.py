@@ -346,9 +346,14 @@ class Store:
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def chunk_texts(self, ids: Sequence[int]) -> list[str]:
-        """What the indexes hold for each chunk: its context header and text (`Chunk.indexed_text`)."""
+        """The passage text of each chunk: what the embedding model encodes."""
         found = self.chunks(ids)
-        return [found[i][0].indexed_text for i in ids]
+        return [found[i][0].text for i in ids]
+
+    def lexical_texts(self, ids: Sequence[int]) -> list[str]:
+        """What BM25 indexes for each chunk: its context header and text (`Chunk.lexical_text`)."""
+        found = self.chunks(ids)
+        return [found[i][0].lexical_text for i in ids]
 
     def chunks(self, ids: Iterable[int]) -> dict[int, tuple[Chunk, Citation]]:
         """Chunks with their citations, by id (ids not in the store are left out)."""
@@ -546,10 +551,10 @@ class Store:
         return [r[0] for r in rows]
 
     def chunk_hashes(self) -> dict[int, str]:
-        """chunk id -> hash of its indexed text (context header and text), the key of the embedding cache."""
+        """chunk id -> hash of its text, the key of the embedding cache."""
         with self._lock:
-            rows = self._db.execute("SELECT id, context, text FROM chunks").fetchall()
-        return {r[0]: text_hash(Chunk("", r[2], 0, 0, context=r[1]).indexed_text) for r in rows}
+            rows = self._db.execute("SELECT id, text FROM chunks").fetchall()
+        return {r[0]: text_hash(r[1]) for r in rows}
 
     def cached_hashes(self, model: str) -> set[str]:
         with self._lock:

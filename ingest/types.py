@@ -109,8 +109,9 @@ class Chunk:
     passage, outermost first, e.g. ("第二章 组织机构", "第八条"). `page` is the page the
     passage starts on and `page_end` the one it ends on (None for unpaged documents).
     `context` is a short header (document title, chapter, article number and, for a piece of
-    a split article, its lead-in) that is indexed with the text but is not part of it:
-    `indexed_text` is what BM25 and the embedding model see, `text` is what is quoted.
+    a split article, its lead-in) that BM25 indexes with the text but that is not part of it:
+    `lexical_text` is what BM25 sees; the embedding model and quotations use `text` alone
+    (headers in front of every passage lowered dense nDCG@10 on STARD, docs/benchmarks.md).
     """
 
     doc_id: str
@@ -129,8 +130,8 @@ class Chunk:
         return SECTION_SEPARATOR.join(self.section_path)
 
     @property
-    def indexed_text(self) -> str:
-        """The text BM25 and the embedding model index: the context header, then the passage."""
+    def lexical_text(self) -> str:
+        """The text BM25 indexes: the context header, then the passage."""
         return f"{self.context}\n{self.text}" if self.context else self.text
 
 

@@ -68,6 +68,6 @@ def _negatives(
         for hits in ranked:
             if rank < len(hits):
                 hit = hits[rank]
-                if relevant.isdisjoint(mapper(hit)) and hit.chunk.indexed_text not in positives:
-                    seen.setdefault(hit.chunk.indexed_text)  # what the model encodes for this passage
+                if relevant.isdisjoint(mapper(hit)) and hit.chunk.text not in positives:
+                    seen.setdefault(hit.chunk.text)
     return list(seen)

@@ -126,7 +126,8 @@ def test_a_chunk_over_a_page_break_is_cited_by_its_printed_pages(tmp_path):
         (stored, citation), = store.chunks(store.chunk_ids().tolist()).values()
         assert (stored.page, stored.page_end, stored.context) == (1, 2, "手册 › 第六条")
         assert citation.label() == "手册 · 第六条 · 第79–80页"
-        assert store.chunk_texts(store.chunk_ids().tolist()) == ["手册 › 第六条\n第一页\n第二页"]
+        assert store.lexical_texts(store.chunk_ids().tolist()) == ["手册 › 第六条\n第一页\n第二页"]
+        assert store.chunk_texts(store.chunk_ids().tolist()) == ["第一页\n第二页"]
         assert store.document("d1").pages[1].label == "80"
     finally:
         store.close()

@@ -563,7 +563,7 @@ def test_the_indexed_header_names_document_chapter_and_article():
     doc = make_doc(COMPILATION, title="学生手册")
     chunk = chunk_with(chunk_document(doc, max_chars=300, min_chars=10), "纪律处分的种类")
     assert chunk.context == "学生手册 › 学生纪律处分办法 › 第一章 总则 › 第二条"
-    assert chunk.indexed_text == chunk.context + "\n" + chunk.text
+    assert chunk.lexical_text == chunk.context + "\n" + chunk.text
     assert chunk_document(doc, max_chars=300, min_chars=10, context=False)[0].context == ""
 
 
