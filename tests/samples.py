@@ -543,3 +543,82 @@ def write_list_page(path: Path, titles: Sequence[str]) -> Path:
     )
     pages = '<div class="pages"><a href="?p=1">首页</a> <a href="?p=2">下一页</a> <a href="?p=9">尾页</a> 共9页</div>'
     return write_gov_page(path, f'<h2>通知公告</h2><ul class="list">{items}</ul>{pages}', f"通知公告_{GOV_SITE}")
+
+
+# --- PDF page layout (running headers, page numbers, overprinted bold, display titles) -------
+
+from dataclasses import dataclass  # noqa: E402 -- kept with the helpers appended below
+
+
+@dataclass(frozen=True)
+class PdfLine:
+    """One line drawn by `layout_pdf_bytes`: its text, type size, and how it is set.
+
+    `centred` centres it on the page; `overprint` draws the text a second time that many
+    points to the right, the way some producers fake bold (a reader sees it once).
+    """
+
+    text: str
+    size: float = FONT_SIZE
+    centred: bool = False
+    overprint: float | None = None
+
+
+def pdf_line_pieces(text: str, size: float = FONT_SIZE) -> list[str]:
+    """`text` cut where `layout_pdf_bytes` wraps it at the right margin."""
+    width = A4[0] - 2 * MARGIN
+    pieces: list[str] = []
+    current = ""
+    for char in text:
+        if current and pdfmetrics.stringWidth(current + char, CJK_FONT, size) > width:
+            pieces.append(current)
+            current = ""
+        current += char
+    pieces.append(current)
+    return pieces
+
+
+def layout_pdf_bytes(
+    pages: Sequence[Sequence[PdfLine | str]],
+    header: str | None = None,
+    footer: str | None = None,
+    title: str | None = None,
+    first_page: int = 1,
+) -> bytes:
+    """A text PDF laid out like a printed document: long lines wrap at the margin, `header` is
+    drawn above the text of every page and `footer` below it, with "{page}" replaced by the
+    printed page number (e.g. "— {page} —"), which counts from `first_page`."""
+    _register_cjk_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    if title is not None:
+        pdf.setTitle(title)
+    width, height = A4
+    for number, lines in enumerate(pages, start=first_page):
+        if header is not None:
+            pdf.setFont(CJK_FONT, 9)
+            pdf.drawCentredString(width / 2, height - MARGIN / 2, header.format(page=number))
+        y = height - MARGIN
+        for line in lines:
+            line = PdfLine(line) if isinstance(line, str) else line
+            pdf.setFont(CJK_FONT, line.size)
+            for piece in pdf_line_pieces(line.text, line.size):
+                x = MARGIN
+                if line.centred:
+                    x = (width - pdfmetrics.stringWidth(piece, CJK_FONT, line.size)) / 2
+                pdf.drawString(x, y, piece)
+                if line.overprint is not None:
+                    pdf.drawString(x + line.overprint, y, piece)
+                y -= line.size * LINE_HEIGHT / FONT_SIZE
+        if footer is not None:
+            pdf.setFont(CJK_FONT, 9)
+            pdf.drawCentredString(width / 2, MARGIN / 2, footer.format(page=number))
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def write_layout_pdf(path: Path, pages: Sequence[Sequence[PdfLine | str]], **options) -> Path:
+    """Write `layout_pdf_bytes(pages, **options)` to `path`."""
+    path.write_bytes(layout_pdf_bytes(pages, **options))
+    return path

@@ -6,9 +6,7 @@ import codecs
 import hashlib
 from pathlib import Path
 
-import pypdf
 import pytest
-from pypdf.errors import DependencyError
 
 from ingest.parsers import PARSERS, document_id, parse_file
 from ingest.parsers.docx import parse_docx
@@ -215,41 +213,6 @@ def test_pdf_with_only_page_numbers_counts_as_scanned(tmp_path):
     path = samples.write_pdf(tmp_path / "numbers.pdf", [["- 1 -"], ["- 2 -"]])
     with pytest.raises(ParseError, match="no text layer"):
         parse_pdf(path)
-
-
-def test_pdf_page_that_fails_to_extract_stays_as_an_empty_page(tmp_path, monkeypatch):
-    real_extract = pypdf.PageObject.extract_text
-    calls = []
-
-    def first_page_breaks(page, *args, **kwargs):
-        calls.append(page)
-        if len(calls) == 1:
-            raise KeyError("/Font")
-        return real_extract(page, *args, **kwargs)
-
-    monkeypatch.setattr(pypdf.PageObject, "extract_text", first_page_breaks)
-    doc = parse_pdf(samples.write_pdf(tmp_path / "rules.pdf", samples.PDF_PAGES))
-    assert [(page.number, page.start, page.end) for page in doc.pages] == [(1, 0, 0), (2, 1, len(doc.text))]
-    assert doc.text.startswith("\n第二章 管理与维护")
-    assert doc.page_at(doc.text.index("第五条")) == 2
-
-
-def test_pdf_whose_pages_all_fail_is_corrupt(tmp_path, monkeypatch):
-    def always_breaks(page, *args, **kwargs):
-        raise KeyError("/Font")
-
-    monkeypatch.setattr(pypdf.PageObject, "extract_text", always_breaks)
-    with pytest.raises(ParseError, match="no page of the PDF could be read"):
-        parse_pdf(samples.write_pdf(tmp_path / "rules.pdf", samples.PDF_PAGES))
-
-
-def test_pdf_needing_aes_names_the_missing_package(tmp_path, monkeypatch):
-    def needs_aes(page, *args, **kwargs):
-        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
-
-    monkeypatch.setattr(pypdf.PageObject, "extract_text", needs_aes)
-    with pytest.raises(ParseError, match="AES encryption, which needs the 'cryptography' package"):
-        parse_pdf(samples.write_pdf(tmp_path / "aes.pdf", samples.PDF_PAGES))
 
 
 @pytest.mark.parametrize("kind", ["truncated", "garbage"])
