@@ -446,9 +446,14 @@ def find_toc_lines(text: str, lines: Sequence[tuple[int, int]]) -> set[int]:
 # （2017年9月1日起施行） or a line of a date.
 # The document number line of an official document (信工学〔2025〕5号, [2024]13号) is no title either.
 _TITLE_NOTE = re.compile(
-    r"^[（(\[【].*[）)\]】]$|^\d{4}\s*年|[〔\[【(（]\s*\d{4}\s*[〕\]】)）]\s*第?\s*\d+\s*号$"
+    r"^[（(\[【].*[）)\]】]$|^[0-9〇零一二三四五六七八九]{4}\s*年|[〔\[【(（]\s*\d{4}\s*[〕\]】)）]\s*第?\s*\d+\s*号$"
 )
-REGULATION_TITLE_MAX_LINES = 4
+REGULATION_TITLE_MAX_LINES = 6
+PREAMBLE_MAX_LINES = 3
+# A title block this short ("总则", "附则") is a section name, not a regulation's title.
+SECTION_WORD_MAX_CHARS = 4
+# A bracketed span with a digit in it: a date, an order number (（教育部令第41号 2017年2月4日）).
+_NUMBERED_NOTE = re.compile(r"[（(][^（）()]*[0-9０-９][^（）()]*[）)]")
 
 
 def find_regulations(
@@ -492,30 +497,83 @@ def find_regulations(
             if start != first:
                 resets.add(start)
             continue
-        begin, title = block
-        titles[begin] = _HeadingItem(HeadingMatch(Level.REGULATION, title, True), start - 1)
+        begin, last, title = block
+        titles[begin] = _HeadingItem(HeadingMatch(Level.REGULATION, title, True), last)
     return titles, resets
 
 
 def _title_block(
     text: str, lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem], start: int, title: str
-) -> tuple[int, str] | None:
-    """(first line, title) of the title lines right before line `start`, or None."""
-    begin = start
+) -> tuple[int, int, str] | None:
+    """(first line, last line, title) of the title lines before line `start`, or None.
+
+    Walking up from `start`: short lines that are no sentence belong to the title block; up
+    to PREAMBLE_MAX_LINES sentence lines right above `start` (a preamble, "为……，特制定本办法。",
+    possibly under a bare heading such as 总则) are stepped over when title lines sit above them.
+    Notes in the block (dates, 文号, a bracketed line) are left out of the title, and so are
+    bracketed spans with digits in them (（教育部令第41号 2017年2月4日）), even over two lines.
+    """
     own_title = title.replace(" ", "")
-    while begin > 0 and start - begin < REGULATION_TITLE_MAX_LINES:
-        line = text[slice(*lines[begin - 1])].strip()
-        item = items.get(begin - 1)
-        if item is not None and item.match.rank >= Level.PART:
-            break
-        if len(line) > STRUCTURE_TITLE_MAX_CHARS or _ends_like_sentence(line) or line.replace(" ", "") == own_title:
-            break
-        begin -= 1
-    parts = [collapse_whitespace(text[slice(*lines[i])]) for i in range(begin, start)]
-    words = [part for part in parts if not _TITLE_NOTE.search(part)]
+
+    def title_like(index: int) -> bool:
+        line = text[slice(*lines[index])].strip()
+        item = items.get(index)
+        return not (
+            (item is not None and item.match.rank >= Level.PART)
+            or len(line) > STRUCTURE_TITLE_MAX_CHARS
+            or _ends_like_sentence(line)
+            or line.replace(" ", "") == own_title
+        )
+
+    def block_above(end: int) -> int:
+        begin, open_brackets = end, 0  # a bracketed note closed below and opened further up
+        while begin > 0 and end - begin < REGULATION_TITLE_MAX_LINES:
+            line = text[slice(*lines[begin - 1])]
+            item = items.get(begin - 1)
+            inside_note = open_brackets > 0 and not (item is not None and item.match.rank >= Level.PART)
+            if not (inside_note or title_like(begin - 1)):
+                break
+            open_brackets += sum(line.count(c) for c in "）)") - sum(line.count(c) for c in "（(")
+            begin -= 1
+        return begin
+
+    begin, last = block_above(start), start - 1
+    words = _title_words(text, lines, begin, start)
+    if len(words) <= SECTION_WORD_MAX_CHARS:  # none, or a bare 总则: step over a preamble to the title
+        cursor, skipped = start, 0
+        while cursor > 0 and skipped < PREAMBLE_MAX_LINES:
+            item = items.get(cursor - 1)
+            if item is not None and item.match.rank >= Level.PART:
+                break
+            if title_like(cursor - 1):
+                if len(collapse_whitespace(text[slice(*lines[cursor - 1])])) > SECTION_WORD_MAX_CHARS:
+                    break  # the title
+            else:
+                skipped += 1
+            cursor -= 1
+        above = _title_words(text, lines, block_above(cursor), cursor) if skipped else ""
+        if above:
+            begin, last, words = block_above(cursor), cursor - 1, above
     if not words:
         return None
-    return begin, _clean_entry(" ".join(words))
+    return begin, last, words
+
+
+def _title_words(text: str, lines: Sequence[tuple[int, int]], begin: int, end: int) -> str:
+    """The title in lines[begin:end]: notes and bracketed spans with digits left out, CJK lines joined."""
+    joined = ""
+    for index in range(begin, end):
+        part = collapse_whitespace(text[slice(*lines[index])])
+        if _TITLE_NOTE.search(part):
+            continue
+        if joined and not (_is_cjk(joined[-1]) and _is_cjk(part[0])):
+            joined += " "
+        joined += part
+    return _clean_entry(collapse_whitespace(_NUMBERED_NOTE.sub("", joined))) if joined else ""
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
 # --- units -----------------------------------------------------------------------------------

@@ -606,3 +606,26 @@ def test_a_line_citing_an_earlier_article_is_not_an_article():
     text = "第一条 为了规范管理，制定本办法。\n第二条 单位应当报告。\n第一条中规定的事项另行规定。"
     chunks = chunk_document(make_doc(text), max_chars=300, min_chars=10)
     assert chunk_with(chunks, "另行规定").section_path == ("第二条",)
+
+
+def test_a_regulation_title_is_found_above_its_preamble_and_a_wrapped_note():
+    text = """第一条 甲规定的第一条。
+第二条 甲规定的第二条。
+学生伤害事故处理办法
+（2002年6月25日教育部令第12号发布 根据2010年12月13日《教育
+部关于修改和废止部分规章的决定》修正）
+第一章总则
+第一条 为积极预防学生伤害事故，制定本办法。
+第二条 本办法适用于全日制学生。
+二〇〇四年九月七日
+提前毕业管理办法
+信息教〔2015〕47号
+为进一步加强教学管理，制定此管理办法。
+总则
+普通全日制本科标准学制为四年。
+第一条 提前毕业的基本条件。
+第二条 申请程序另行规定。"""
+    chunks = chunk_document(make_doc(text), max_chars=300, min_chars=10)
+    assert chunk_with(chunks, "积极预防").section_path == ("学生伤害事故处理办法", "第一章总则", "第一条")
+    assert chunk_with(chunks, "提前毕业的基本条件").section_path == ("提前毕业管理办法", "第一条")
+    assert chunk_with(chunks, "加强教学管理").section_path[0] == "提前毕业管理办法"
