@@ -389,10 +389,22 @@ def title_from_lines(lines: Sequence[SizedLine]) -> str | None:
                 break
             if text != block[-1]:  # a line drawn twice counts once
                 block.append(text)
+        following = head[first + len(block)].text.strip() if first + len(block) < len(head) else ""
+        # The heading of a promulgation order (国务院令 / 第535号) is a cover: the title comes after it.
+        if block[0].endswith("令") and _ORDER_NUMBER.match(block[1] if len(block) > 1 else following):
+            block = block[2:]
+            if not block:
+                continue
+        if _ORDER_NUMBER.match(block[0]):
+            continue
         title = undouble(join_title_lines(block))
         if title_like(title):
             return title
     return None
+
+
+# "第535号", "第 12 号": the number line under the heading of a promulgation order.
+_ORDER_NUMBER = re.compile(r"^[（(]?第\s*[0-9０-９一二三四五六七八九十百千零〇]+\s*号[）)]?$")
 
 
 def join_title_lines(lines: Sequence[str]) -> str:

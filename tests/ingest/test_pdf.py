@@ -144,6 +144,12 @@ def test_the_title_comes_from_the_page_not_from_stale_metadata(tmp_path):
     assert parse_pdf(path).title == "示范市社区公共服务设施管理办法"
 
 
+def test_the_cover_of_a_promulgation_order_is_not_the_title(tmp_path):
+    pages = [[PdfLine("示范市人民政府令", size=18, centred=True), PdfLine("第12号", size=18, centred=True),
+              PdfLine("示范市社区公共服务设施管理办法", size=18, centred=True), *BODY]]
+    assert parse_pdf(samples.write_layout_pdf(tmp_path / "order.pdf", pages)).title == "示范市社区公共服务设施管理办法"
+
+
 def test_a_title_wrapped_over_two_display_lines_is_joined_and_a_doubled_one_counted_once(tmp_path):
     title = ["关于印发示范市社区公共服务设施", "管理办法的通知"]
     pages = [[*(PdfLine(line, size=18, centred=True, overprint=0.3) for line in title), *BODY]]
