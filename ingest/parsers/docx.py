@@ -17,6 +17,7 @@ from docx.document import Document as WordDocument
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from ingest.normalize import clean_text
 from ingest.parsers import document_id
@@ -104,7 +105,7 @@ def _paragraph_text(paragraph: Paragraph, numbering: Numbering, single_line: boo
     "" when the text is empty after clean-up: a numbered paragraph holding nothing (Word
     still draws its "3.") is dropped, though it has been counted.
     """
-    text = clean_text(paragraph.text).rstrip()
+    text = clean_text(_visible_text(paragraph)).rstrip()
     if not text.strip():
         return ""
     text = numbering.label(paragraph._p) + text
@@ -156,6 +157,21 @@ def _table_lines(table: Table, numbering: Numbering) -> list[str]:
         if any(cells):
             lines.append(CELL_SEPARATOR.join(cells))
     return lines
+
+
+def _visible_text(paragraph: Paragraph) -> str:
+    """The paragraph's text without runs Word does not show: hidden (w:vanish) or set in 0-point
+    type (web pages saved as Word keep their "折叠"/"展开" controls that way)."""
+    parts: list[str] = []
+    for item in paragraph.iter_inner_content():
+        runs = [item] if isinstance(item, Run) else item.runs
+        parts.extend(run.text for run in runs if not _unseen(run))
+    return "".join(parts)
+
+
+def _unseen(run: Run) -> bool:
+    font = run.font
+    return bool(font.hidden) or (font.size is not None and font.size == 0)
 
 
 def _cell_text(cell, numbering: Numbering) -> str:

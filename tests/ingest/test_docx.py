@@ -12,6 +12,8 @@ import shutil
 
 import pytest
 
+import docx
+
 from eval.libreoffice import missing_numbered_lines, numbered_lines, numbered_paragraph_agreement
 from ingest.chunking import chunk_document
 from ingest.parsers.docx import parse_docx
@@ -394,3 +396,19 @@ def test_labels_agree_with_libreoffice(tmp_path):
     path = samples.write_numbered_docx(tmp_path / "compare.docx", numbering, blocks)
     reference = libreoffice_text(path)
     assert numbered_paragraph_agreement(parse_docx(path).text, reference) == (len(blocks), len(blocks))
+
+
+def test_hidden_and_zero_size_runs_are_not_text(tmp_path):
+    """A web page saved as Word keeps its fold buttons in 0-pt type; Word shows neither them nor w:vanish runs."""
+    from docx.shared import Pt
+
+    document = docx.Document()
+    heading = document.add_heading(level=1)
+    heading.add_run("折叠").font.size = Pt(0)
+    heading.add_run("第二章 劳动合同的订立")
+    body = document.add_paragraph("第七条 用人单位自用工之日起")
+    body.add_run("（隐藏的批注）").font.hidden = True
+    body.add_run("即与劳动者建立劳动关系。")
+    path = tmp_path / "hidden.docx"
+    document.save(str(path))
+    assert parse_docx(path).text == "第二章 劳动合同的订立\n第七条 用人单位自用工之日起即与劳动者建立劳动关系。"
