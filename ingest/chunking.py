@@ -671,6 +671,8 @@ def _may_join(group: list[_Unit], unit: _Unit, title_depth: int) -> bool:
         return leading and unit.path[: len(last.path)] == last.path
     if unit.empty_heading and last.empty_heading:
         return True  # consecutive bare titles (a table of contents) pack together
+    if all(member.empty_heading for member in group):
+        return True  # a bare title ("# 中华人民共和国民法典" over "# 物权编") is never a chunk of its own
     if len(last.path) <= title_depth or (leading and unit.path[: len(last.path)] == last.path):
         return True  # the preamble (or the title's own text) joins what follows
     return len(_common_prefix([last.path, unit.path])) > title_depth
@@ -866,7 +868,7 @@ def _chunk_path(units: Sequence[_Unit], first: int, last: int) -> tuple[str, ...
     paths = []
     for index in range(first, last + 1):
         unit = units[index]
-        leads = index < last and (not unit.path or unit.heading_only)
+        leads = index < last and (not unit.path or unit.heading_only or unit.empty_heading)
         if not leads:
             paths.append(unit.path)
     return _common_prefix(paths or [units[last].path])

@@ -629,3 +629,10 @@ def test_a_regulation_title_is_found_above_its_preamble_and_a_wrapped_note():
     assert chunk_with(chunks, "积极预防").section_path == ("学生伤害事故处理办法", "第一章总则", "第一条")
     assert chunk_with(chunks, "提前毕业的基本条件").section_path == ("提前毕业管理办法", "第一条")
     assert chunk_with(chunks, "加强教学管理").section_path[0] == "提前毕业管理办法"
+
+
+def test_a_bare_title_over_another_title_is_no_chunk_of_its_own():
+    text = "# 中华人民共和国民法典\n\n# 物权编\n\n2020年5月28日通过\n\n## 第一章 一般规定\n\n第二百零五条 本编调整物权关系。"
+    chunks = chunk_document(make_doc(text, kind="markdown"), max_chars=300, min_chars=60)
+    assert chunks[0].text.startswith("# 中华人民共和国民法典\n\n# 物权编")
+    assert chunks[0].section_path == ("物权编",)
