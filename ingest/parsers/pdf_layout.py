@@ -203,8 +203,23 @@ def _furniture_shapes(pages: Sequence[Sequence[str]]) -> set[str]:
 
 
 def _strip_furniture(pages: Sequence[Sequence[str]]) -> tuple[list[list[str]], list[list[str]]]:
-    """Each page without its running lines, and the lines dropped from each (top first)."""
+    """Each page without its running lines, and the lines dropped from each (top first).
+
+    Running lines frame a page's text; when dropping them would leave most pages that had text
+    empty, the lines are the text (a short document whose pages differ in their digits only),
+    and the shape of an emptied page's longest line is taken off the list until that is so.
+    """
     shapes = _furniture_shapes(pages)
+    with_text = sum(1 for lines in pages if any(line.strip() for line in lines))
+    while True:
+        kept, dropped = _strip_shapes(pages, shapes)
+        emptied = [lines for lines, left in zip(pages, kept) if not left and any(line.strip() for line in lines)]
+        if 2 * len(emptied) <= with_text:
+            return kept, dropped
+        shapes = shapes - {line_shape(max(emptied[0], key=lambda line: len(line.strip())))}
+
+
+def _strip_shapes(pages: Sequence[Sequence[str]], shapes: set[str]) -> tuple[list[list[str]], list[list[str]]]:
     kept: list[list[str]] = []
     dropped: list[list[str]] = []
     for lines in pages:

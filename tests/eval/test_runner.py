@@ -109,7 +109,9 @@ def test_end_to_end_hits_map_to_law_and_article(law_bench, tmp_path, embedder):
         assert mapped["B2"] == ["第二条"]  # same number, other law: told apart by the title
         run = run_config(kb, parse_config("bm25"), dataset.queries, mapper, k=10)
         ranked = {r.query_id: r.ranked for r in run.results}
-        assert ranked["q1"][0] == "A2" and "A2-1" in ranked["q1"]
+        # both judged articles near the top; the long 第三条's pieces each carry its lead-in
+        # (劳动报酬…) in their BM25 text, so in this made-up law it may rank first
+        assert {"A2", "A2-1"} <= set(ranked["q1"][:3]) and ranked["q1"].count("A3") <= 1
         assert ranked["q2"][0] == "B2"
         assert ranked["q3"][0] == "A3" and ranked["q3"].count("A3") == 1  # one unit, counted once
     finally:

@@ -286,3 +286,11 @@ def test_an_ocr_document_carries_the_mean_word_confidence_and_its_title(tmp_path
     assert document.ocr and document.ocr_confidence is not None and 50 < document.ocr_confidence <= 100
     assert "档案数字化" in document.title
     assert any(f"{document.ocr_confidence:.0f}" in warning for warning in document.warnings)
+
+
+def test_pages_that_differ_only_in_their_digits_are_text_not_running_lines(tmp_path):
+    pages = [[f"第{n}页正文：示范市社区服务设施应当按照规定开放，方便居民就近使用。", "示范市人民政府公报", f"— {n} —"]
+             for n in (1, 2, 3)]
+    doc = parse_pdf(samples.write_pdf(tmp_path / "short.pdf", pages))
+    assert "第2页正文" in doc.text and "示范市人民政府公报" not in doc.text and "— 2 —" not in doc.text
+    assert [page.label for page in doc.pages] == ["1", "2", "3"]
