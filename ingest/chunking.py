@@ -661,9 +661,11 @@ def _may_join(group: list[_Unit], unit: _Unit, title_depth: int) -> bool:
     Never across two articles; a heading joins only what follows it; otherwise the
     two must sit under a common heading below the document title.
     """
-    leading = all(member.heading_only or not member.path for member in group)
+    leading = all(member.heading_only or member.empty_heading or not member.path for member in group)
     if any(member.article for member in group):
         return False  # an article is a unit of its own; nothing joins its tail
+    if all(member.empty_heading for member in group):
+        return True  # a bare title ("# 中华人民共和国民法典" over "# 物权编") is never a chunk of its own
     if unit.article:
         return leading  # only the headings above it (and the preamble) join an article
     last = group[-1]
@@ -671,8 +673,6 @@ def _may_join(group: list[_Unit], unit: _Unit, title_depth: int) -> bool:
         return leading and unit.path[: len(last.path)] == last.path
     if unit.empty_heading and last.empty_heading:
         return True  # consecutive bare titles (a table of contents) pack together
-    if all(member.empty_heading for member in group):
-        return True  # a bare title ("# 中华人民共和国民法典" over "# 物权编") is never a chunk of its own
     if len(last.path) <= title_depth or (leading and unit.path[: len(last.path)] == last.path):
         return True  # the preamble (or the title's own text) joins what follows
     return len(_common_prefix([last.path, unit.path])) > title_depth

@@ -636,3 +636,10 @@ def test_a_bare_title_over_another_title_is_no_chunk_of_its_own():
     chunks = chunk_document(make_doc(text, kind="markdown"), max_chars=300, min_chars=60)
     assert chunks[0].text.startswith("# 中华人民共和国民法典\n\n# 物权编")
     assert chunks[0].section_path == ("物权编",)
+
+
+def test_a_title_at_the_level_of_the_chapters_leads_into_the_first_article():
+    text = "劳动合同法\n第一章总则\n第一条为了完善劳动合同制度，制定本法。\n第二条本法适用于境内的企业。"
+    doc = make_doc(text, kind="docx", headings=(Heading(0, 5, 3), Heading(6, 11, 3)))
+    first = chunk_document(doc, max_chars=300, min_chars=60)[0]
+    assert first.text.startswith("劳动合同法\n第一章总则\n第一条") and first.section_path == ("第一章总则", "第一条")
