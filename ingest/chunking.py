@@ -72,18 +72,21 @@ PLAIN_HEADING_MAX_LINES = 2
 # --- heading patterns ----------------------------------------------------------------------
 
 _CN_DIGITS = "[一二三四五六七八九十百千零〇两]"
+# 第, and 笫 (a bed mat), the misprint of 第 that real documents carry in labels ("笫十六条"):
+# before a numeral and 条/章 it can mean nothing else, and the entry is written with 第.
+_DI = "[第笫]"
 _NUMBER = rf"(?:{_CN_DIGITS}+|[0-9０-９]+)"
 # "第三章规定的…" or "第八条第二款" start a sentence that only cites a unit; not a heading.
-_NOT_A_LABEL = r"(?!\s*[款项]|规定|的|中|所|至|和|或|及|[、，,])"
+_NOT_A_LABEL = r"(?![款项]|规定|的|中|所|至|和|或|及|[、，,])"
 
 STRUCTURE_PATTERNS: dict[Level, re.Pattern[str]] = {
-    Level.PART: re.compile(rf"^第\s*{_NUMBER}\s*(?:编|篇|部分){_NOT_A_LABEL}"),
-    Level.CHAPTER: re.compile(rf"^第\s*{_NUMBER}\s*章{_NOT_A_LABEL}"),
-    Level.SECTION: re.compile(rf"^第\s*{_NUMBER}\s*节{_NOT_A_LABEL}"),
-    Level.ARTICLE: re.compile(rf"^第\s*{_NUMBER}\s*条(?:\s*之\s*{_NUMBER})?{_NOT_A_LABEL}"),
+    Level.PART: re.compile(rf"^{_DI}\s*{_NUMBER}\s*(?:编|篇|部分){_NOT_A_LABEL}"),
+    Level.CHAPTER: re.compile(rf"^{_DI}\s*{_NUMBER}\s*章{_NOT_A_LABEL}"),
+    Level.SECTION: re.compile(rf"^{_DI}\s*{_NUMBER}\s*节{_NOT_A_LABEL}"),
+    Level.ARTICLE: re.compile(rf"^{_DI}\s*{_NUMBER}\s*条(?:\s*之\s*{_NUMBER})?{_NOT_A_LABEL}"),
 }
 # An article label with nothing required after it (see classify_lines).
-_ARTICLE_LABEL = re.compile(rf"^第\s*{_NUMBER}\s*条(?!\s*之)")
+_ARTICLE_LABEL = re.compile(rf"^{_DI}\s*{_NUMBER}\s*条(?!\s*之)")
 OUTLINE_PATTERNS: dict[Level, re.Pattern[str]] = {
     Level.OUTLINE_1: re.compile(rf"^{_CN_DIGITS}+\s*[、．]"),
     Level.OUTLINE_2: re.compile(rf"^[（(]\s*{_CN_DIGITS}+\s*[）)]"),
@@ -214,6 +217,11 @@ def _entry_for(line: str, label_end: int) -> tuple[str, bool]:
     return collapse_whitespace(line[:cut]), False
 
 
+def _label_entry(label: str) -> str:
+    """An article's path entry: its label without spaces, written with 第 ("笫 十六 条" -> "第十六条")."""
+    return "第" + re.sub(r"\s+", "", label)[1:]
+
+
 def classify_heading(line: str) -> HeadingMatch | None:
     """The heading a stripped line starts with (第X章, 第X条, 一、, （一）, …), or None for content.
 
@@ -232,10 +240,10 @@ def classify_heading(line: str) -> HeadingMatch | None:
             continue
         if level is Level.ARTICLE:
             # The article text stays content; the path entry is only its label "第八条".
-            return HeadingMatch(level, re.sub(r"\s+", "", match.group(0)), False)
+            return HeadingMatch(level, _label_entry(match.group(0)), False)
         if len(line) > STRUCTURE_TITLE_MAX_CHARS or _ends_like_sentence(line):
             return None  # a sentence that happens to start with 第X章
-        return HeadingMatch(level, collapse_whitespace(line), True)
+        return HeadingMatch(level, "第" + collapse_whitespace(line)[1:], True)
     for level, pattern in OUTLINE_PATTERNS.items():
         match = pattern.match(line)
         if match is not None:
@@ -342,7 +350,7 @@ def classify_lines(
             # but a line that starts with the very next article number is that article.
             loose = _ARTICLE_LABEL.match(line)
             if loose is not None and label_number(loose.group(0)) == previous + 1:
-                match = HeadingMatch(Level.ARTICLE, re.sub(r"\s+", "", loose.group(0)), False)
+                match = HeadingMatch(Level.ARTICLE, _label_entry(loose.group(0)), False)
         if match is not None:
             classified[index] = match
             if match.rank == Level.ARTICLE:
@@ -379,7 +387,7 @@ def classify_lines(
 
 _CN_VALUES = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_LABEL_NUMBER = re.compile(rf"第\s*({_NUMBER})\s*(?:编|篇|部分|章|节|条)")
+_LABEL_NUMBER = re.compile(rf"{_DI}\s*({_NUMBER})\s*(?:编|篇|部分|章|节|条)")
 
 
 def chinese_number(numeral: str) -> int | None:

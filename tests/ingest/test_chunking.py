@@ -643,3 +643,15 @@ def test_a_title_at_the_level_of_the_chapters_leads_into_the_first_article():
     doc = make_doc(text, kind="docx", headings=(Heading(0, 5, 3), Heading(6, 11, 3)))
     first = chunk_document(doc, max_chars=300, min_chars=60)[0]
     assert first.text.startswith("劳动合同法\n第一章总则\n第一条") and first.section_path == ("第一章总则", "第一条")
+
+
+def test_the_misprint_笫_for_第_still_labels_an_article():
+    text = "第十五条 二级学院负责初审。\n笫十六条 初步名单在网上公示。\n第十七条 项目立项后签定认定书。"
+    chunks = chunk_document(make_doc(text), max_chars=300, min_chars=10)
+    assert chunk_with(chunks, "初步名单").section_path == ("第十六条",)
+    assert classify_heading("笫三章 项目管理").entry == "第三章 项目管理"
+
+
+def test_a_chapter_whose_title_starts_with_项_is_a_chapter():
+    assert classify_heading("第六章 项目运行和经费管理").rank == Level.CHAPTER
+    assert classify_heading("第八条款项的规定另行公布。") is None  # 条款: a sentence, not 第八条
