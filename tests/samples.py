@@ -295,12 +295,12 @@ def _register_cjk_font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 
-def _wrap(line: str, max_width: float) -> list[str]:
+def _wrap(line: str, max_width: float, size: float = FONT_SIZE) -> list[str]:
     """Cut a line into pieces that fit the text width, character by character (Chinese has no spaces)."""
     pieces: list[str] = []
     current = ""
     for char in line:
-        if current and pdfmetrics.stringWidth(current + char, CJK_FONT, FONT_SIZE) > max_width:
+        if current and pdfmetrics.stringWidth(current + char, CJK_FONT, size) > max_width:
             pieces.append(current)
             current = ""
         current += char
@@ -566,16 +566,7 @@ class PdfLine:
 
 def pdf_line_pieces(text: str, size: float = FONT_SIZE) -> list[str]:
     """`text` cut where `layout_pdf_bytes` wraps it at the right margin."""
-    width = A4[0] - 2 * MARGIN
-    pieces: list[str] = []
-    current = ""
-    for char in text:
-        if current and pdfmetrics.stringWidth(current + char, CJK_FONT, size) > width:
-            pieces.append(current)
-            current = ""
-        current += char
-    pieces.append(current)
-    return pieces
+    return _wrap(text, A4[0] - 2 * MARGIN, size)
 
 
 def layout_pdf_bytes(
