@@ -96,7 +96,7 @@ _ADDED_IN = {  # the columns each schema version added, dropped to make a base a
 def test_an_older_base_gains_the_new_columns_on_open(tmp_path, version):
     path = tmp_path / "kb.sqlite"
     store = Store(path)
-    doc = Document("d1", "标题", "/tmp/a.txt", "pdf", "第一页\n第二页", pages=(Page(1, 0, 3), Page(2, 4, 7)))
+    doc = Document("d1", "标题", "docs/a.txt", "pdf", "第一页\n第二页", pages=(Page(1, 0, 3), Page(2, 4, 7)))
     store.replace_document(doc, [Chunk("d1", "第一页\n第二页", 0, 7, (), 1, page_end=2)], "h", 7, [])
     store.close()
     with sqlite3.connect(path) as db:
@@ -118,7 +118,7 @@ def test_an_older_base_gains_the_new_columns_on_open(tmp_path, version):
 
 def test_a_chunk_over_a_page_break_is_cited_by_its_printed_pages(tmp_path):
     store = Store(tmp_path / "kb.sqlite")
-    doc = Document("d1", "手册", "/tmp/a.pdf", "pdf", "第一页\n第二页",
+    doc = Document("d1", "手册", "docs/a.pdf", "pdf", "第一页\n第二页",
                    pages=(Page(1, 0, 3, label="79"), Page(2, 4, 7, label="80")))
     chunk = Chunk("d1", "第一页\n第二页", 0, 7, ("第六条",), 1, page_end=2, context="手册 › 第六条")
     store.replace_document(doc, [chunk], "h", 7, [])
