@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     meta TEXT NOT NULL DEFAULT '{}',
     page_end INTEGER,             -- the page the chunk ends on
     page_label TEXT NOT NULL DEFAULT '',  -- the printed page (range) a reader looks up: "79" or "79–80"
-    context TEXT NOT NULL DEFAULT ''      -- header indexed with the text (title, chapter, article)
+    context TEXT NOT NULL DEFAULT ''      -- header BM25 indexes with the text (title, chapter, article)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS catalogue_items (

@@ -910,7 +910,7 @@ def chunk_document(
     is at most max_chars long; together the chunks cover all non-whitespace text. A chunk
     never spans two articles (第X条). `plain_headings` turns on short standalone lines as
     headings; None means on for text/markdown/html documents without articles. With
-    `context`, each chunk carries a `context_header` for indexing. Lines of a table of
+    `context`, each chunk carries a `context_header` for BM25. Lines of a table of
     contents are left out; in a compilation of regulations each regulation's title opens
     its section paths.
     """
@@ -973,12 +973,12 @@ LEAD_IN_MAX_CHARS = 40
 
 
 def context_header(title: str, path: Sequence[str], text: str, unit: _Unit, start: int) -> str:
-    """The short header indexed with a chunk: where it sits, in words a question may use.
+    """The short header BM25 indexes with a chunk: where it sits, in words a question may use.
 
-    Document title, then the section path ("第二章 劳动合同的订立 › 第十条"); a chunk that
-    continues an article after its first lines gets the article's lead-in instead of the
-    bare number ("第六条 学生纪律处分的种类分为："), so each piece of a split article says
-    what it belongs to. Headings already at the chunk's start are not repeated.
+    `title` (given for laws only), then the section path ("第二章 劳动合同的订立 › 第十条"); a
+    chunk that continues an article after its first lines gets the article's lead-in instead
+    of the bare number ("第六条 学生纪律处分的种类分为："), so each piece of a split article says
+    what it belongs to. The title is not repeated when it is the path's first entry.
     """
     entries = [title] if title and (not path or path[0] != title) else []
     entries.extend(path)
