@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ingest.chunking import OUTLINE_PATTERNS, STRUCTURE_PATTERNS
+from ingest.libreoffice import convert_with_libreoffice
 from ingest.normalize import clean_text
 
 log = logging.getLogger(__name__)
 
 __all__ = ["libreoffice_text", "missing_numbered_lines", "numbered_lines", "numbered_paragraph_agreement"]
 
-SOFFICE_NAMES = ("soffice", "libreoffice")
 # The "Text (encoded)" filter with an explicit character set: the plain "Text" filter writes
 # the system's encoding, which is not UTF-8 everywhere.
 TEXT_FILTER = "txt:Text (encoded):UTF8"
@@ -40,44 +37,12 @@ _SEPARATORS = "|"  # our table cells are joined with " | "
 def libreoffice_text(path: Path, timeout: float = 120) -> str:
     """The text LibreOffice exports for a document (UTF-8, one paragraph per line).
 
-    Each call runs soffice headless with a fresh user profile in a temp dir, so it never
-    waits on the lock of a running LibreOffice; the file is copied there under a plain name.
-    Raises RuntimeError when soffice is missing, fails or takes longer than `timeout` seconds.
+    The conversion is `ingest.libreoffice.convert_with_libreoffice`: soffice headless with a
+    fresh user profile in a temp dir, so it never waits on the lock of a running LibreOffice.
+    Raises RuntimeError (a LibreOfficeError) when soffice is missing, fails or takes longer
+    than `timeout` seconds.
     """
-    soffice = next((found for name in SOFFICE_NAMES if (found := shutil.which(name))), None)
-    if soffice is None:
-        raise RuntimeError(
-            "LibreOffice is not installed (no soffice on PATH); "
-            "install the Debian package libreoffice-writer-nogui"
-        )
-    with tempfile.TemporaryDirectory(prefix="policykb-lo-") as tmp:
-        work = Path(tmp)
-        source = work / f"input{path.suffix.lower()}"
-        shutil.copyfile(path, source)
-        out = work / "out"
-        command = [
-            soffice,
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            TEXT_FILTER,
-            "--outdir",
-            str(out),
-            str(source),
-        ]
-        log.debug("converting %s with %s", path, soffice)
-        try:
-            result = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as error:
-            message = f"LibreOffice took longer than {timeout:g} s to convert {path.name}"
-            raise RuntimeError(message) from error
-        exported = out / "input.txt"
-        if result.returncode != 0 or not exported.is_file():
-            detail = (result.stderr or result.stdout).decode("utf-8", "replace").strip()[-300:]
-            raise RuntimeError(
-                f"LibreOffice could not convert {path.name} (exit {result.returncode}): {detail}"
-            )
+    with convert_with_libreoffice(path, TEXT_FILTER, timeout) as exported:
         text = exported.read_bytes().decode("utf-8-sig", "replace")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -71,6 +71,22 @@ class CatalogueItem:
 
 
 @dataclass(frozen=True)
+class RegisterRow:
+    """One row of a register: a table whose columns are not a catalogue's (a list of policy
+    documents, a knowledge table, a schedule), kept under the table's own headers.
+
+    `row` is the 1-based row number in the source (the header is row 1); `cells` are the
+    non-empty (header, value) pairs in column order. text[start:end] of the register's
+    Document is the row's rendered block.
+    """
+
+    row: int
+    cells: tuple[tuple[str, str], ...]
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
 class Document:
     """A parsed source file.
 
@@ -88,6 +104,7 @@ class Document:
     pages: tuple[Page, ...] = ()
     headings: tuple[Heading, ...] = ()
     items: tuple[CatalogueItem, ...] = ()
+    records: tuple[RegisterRow, ...] = ()  # the rows of a register (kind "register")
     warnings: tuple[str, ...] = ()
     ocr: bool = False  # the text was recognised from page images (a scanned PDF), not read from the file
     # tesseract's mean word confidence (0-100) over the recognised words of an OCR'd document

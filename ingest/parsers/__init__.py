@@ -28,12 +28,17 @@ def document_id(text: str) -> str:
 from ingest.parsers.catalogue import parse_catalogue
 from ingest.parsers.docx import parse_docx
 from ingest.parsers.html import parse_html
+from ingest.parsers.legacy_word import parse_legacy_word
+from ingest.parsers.ofd import parse_ofd
 from ingest.parsers.pdf import NoTextLayer, parse_pdf, parse_scanned_pdf
 from ingest.parsers.text import parse_text
 
 PARSERS: dict[str, Callable[[Path], Document]] = {
     ".pdf": parse_pdf,
     ".docx": parse_docx,
+    ".ofd": parse_ofd,
+    ".doc": parse_legacy_word,
+    ".wps": parse_legacy_word,
     ".html": parse_html,
     ".htm": parse_html,
     ".txt": parse_text,

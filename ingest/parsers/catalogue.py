@@ -22,6 +22,11 @@ Accepted layouts:
   "items": [{"name": 项目, "standard": ..., ...}]}]}]} is flattened into the same rows; a
   category becomes a row of its own when it has no items or has fields of its own.
 
+A CSV or XLSX file without a catalogue header (no unit column: a unit is what every
+catalogue row needs) is a register, a table of records under its own headers: it is read by
+`ingest.parsers.register.register_document` from the same rows (same decoding, delimiter,
+merged cells), as a Document of kind "register". JSON and YAML files without one are refused.
+
 Row numbers in warnings are those the user sees: the spreadsheet row for CSV/XLSX (the
 header is row 1 in a plain file), the 1-based position in the list for JSON/YAML (in the
 nested form, the position among the flattened rows).
@@ -45,6 +50,7 @@ from xml.etree import ElementTree
 
 from ingest.parsers import document_id
 from ingest.parsers.archive import check_zip_package
+from ingest.parsers.register import register_document
 from ingest.parsers.text import decode_text
 from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, ParseError
 
@@ -172,9 +178,13 @@ class _Table:
 
 
 def parse_catalogue(path: Path) -> Document:
-    """A catalogue file (.csv, .xlsx, .json, .yaml, .yml) as a Document of kind "catalogue"."""
+    """A catalogue file (.csv, .xlsx, .json, .yaml, .yml) as a Document of kind "catalogue".
+
+    A CSV or XLSX table that is no catalogue comes back as a Document of kind "register".
+    """
     path = Path(path)
     suffix = path.suffix.lower()
+    table: _Table | Document
     if suffix == ".csv":
         table = _read_csv(path)
     elif suffix == ".xlsx":
@@ -185,6 +195,8 @@ def parse_catalogue(path: Path) -> Document:
         table = _read_mapping_rows(_load_yaml(path), path.name)
     else:
         raise ParseError(f"{path.name}: not a catalogue file type ({suffix or 'no suffix'})")
+    if isinstance(table, Document):
+        return table
     return _build_document(table, path)
 
 
@@ -340,7 +352,12 @@ def _row_from_cells(cells: Sequence[str], number: int, header: _Header) -> _Row:
 
 
 def _table_from_rows(rows: Iterable[tuple[int, list[str]]], name: str, where: str = "") -> _Table | list[str]:
-    """A _Table from numbered rows of cleaned cells, or the first non-empty row if no header is found."""
+    """A _Table from numbered rows of cleaned cells, or the first non-empty row if no header is found.
+
+    The header is the first row naming a unit or an item column; one that names an item but
+    no unit is no catalogue header (every catalogue row needs its unit, so not one row could
+    be kept), which makes the file a register.
+    """
     rows = iter(rows)
     first: list[str] = []
     title = ""
@@ -362,7 +379,7 @@ def _table_from_rows(rows: Iterable[tuple[int, list[str]]], name: str, where: st
             title = filled[0]
         if seen >= HEADER_SEARCH_ROWS:
             break
-    if header is None:
+    if header is None or "unit" not in header.fields.values():
         return first
     log.debug("%s%s: header in row %d: %s", name, where, header_row, header.fields)
     table = _Table([], title=title, warnings=list(header.warnings))
@@ -380,7 +397,8 @@ def _no_header_error(name: str, found: Sequence[str]) -> ParseError:
     )
 
 
-def _read_csv(path: Path) -> _Table:
+def _read_csv(path: Path) -> _Table | Document:
+    """The catalogue in a CSV file, or the file as a register when it has no catalogue header."""
     text = decode_text(path.read_bytes(), path.name)
     delimiter = _sniff_delimiter(text)
     log.debug("%s: delimiter %r", path.name, delimiter)
@@ -391,9 +409,11 @@ def _read_csv(path: Path) -> _Table:
         for number, record in enumerate(_guarded(reader, path.name), start=1):
             yield number, [_clean(cell) for cell in record]
 
-    table = _table_from_rows(numbered(), path.name)
+    rows = list(numbered())  # the text is in memory already; the register needs every row
+    table = _table_from_rows(rows, path.name)
     if isinstance(table, list):
-        raise _no_header_error(path.name, table)
+        log.debug("%s: no catalogue header (first row %s); reading it as a register", path.name, table[:12])
+        return register_document(rows, path, delimiter=delimiter)
     return table
 
 
@@ -431,7 +451,8 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_xlsx(path: Path) -> _Table:
+def _read_xlsx(path: Path) -> _Table | Document:
+    """The catalogue on the first sheet with a catalogue header, else a register (`_xlsx_register`)."""
     try:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
@@ -443,18 +464,59 @@ def _read_xlsx(path: Path) -> _Table:
     except (InvalidFileException, zipfile.BadZipFile, KeyError) as error:
         raise ParseError(f"{path.name}: not a valid XLSX workbook ({type(error).__name__})") from error
     try:
-        first: list[str] | None = None
+        filled: list[Any] = []  # the sheets with something on them, for a register
         for sheet in workbook.worksheets:
             sheet.reset_dimensions()  # the stored dimensions may be wrong; read every row
             table = _table_from_rows(_sheet_rows(sheet), path.name, f" [{sheet.title}]")
             if isinstance(table, list):
-                first = table if first is None else first
+                if table:
+                    filled.append(sheet)
                 continue
             table.title = _xlsx_title(workbook, sheet, table.title)
             return table
-        raise _no_header_error(path.name, first or [])
+        if not filled:
+            raise ParseError(f"{path.name}: no filled cells on any sheet")
+        return _xlsx_register(workbook, filled, path)
     finally:
         workbook.close()
+
+
+def _xlsx_register(workbook: Any, sheets: Sequence[Any], path: Path) -> Document:
+    """The register on the first of `sheets` holding a table of two columns or more.
+
+    A workbook often opens with a sheet of notes (说明) before the table; a sheet of single
+    cells is read only when no sheet holds more. The sheets are read again from the start:
+    the catalogue's header search stopped after a few rows. The other filled sheets are
+    named in a warning.
+    """
+    stated = _clean(getattr(workbook.properties, "title", None))
+    chosen: tuple[Any, Document] | None = None
+    refusal: ParseError | None = None
+    for sheet in sheets:
+        try:
+            doc = register_document(_sheet_rows(sheet), path, title=stated, fallback_title=_sheet_title(sheet))
+        except ParseError as error:
+            log.debug("%s [%s]: %s", path.name, sheet.title, error)
+            refusal = refusal or error
+            continue
+        if chosen is None:
+            chosen = sheet, doc
+        if len({header for record in doc.records for header, _ in record.cells if header}) >= 2:
+            chosen = sheet, doc
+            break
+    if chosen is None:  # every sheet was refused
+        raise refusal or ParseError(f"{path.name}: no table on any sheet")
+    sheet, doc = chosen
+    log.debug("%s: no catalogue header; sheet %r read as a register", path.name, sheet.title)
+    others = [other.title for other in sheets if other is not sheet]
+    if not others:
+        return doc
+    warning = (
+        f"sheets {', '.join(repr(title) for title in others)} not read: a register is read from one sheet "
+        f"({sheet.title!r})"
+    )
+    log.info("%s: %s", path.name, warning)
+    return replace(doc, warnings=(*doc.warnings, warning))
 
 
 def _xlsx_title(workbook: Any, sheet: Any, title_row: str) -> str:
@@ -464,6 +526,11 @@ def _xlsx_title(workbook: Any, sheet: Any, title_row: str) -> str:
         return stored
     if title_row:
         return title_row
+    return _sheet_title(sheet)
+
+
+def _sheet_title(sheet: Any) -> str:
+    """The sheet's name, unless it is one a spreadsheet program made up ("Sheet1")."""
     name = sheet.title.strip()
     return "" if _DEFAULT_SHEET_TITLE.match(name) else name
 

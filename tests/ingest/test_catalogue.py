@@ -227,20 +227,24 @@ def test_second_column_for_the_same_field_is_kept_as_extra(tmp_path):
     ]
 
 
-def test_unrecognisable_header_names_the_columns_and_the_aliases(tmp_path):
-    path = write_csv(tmp_path / "budget.csv", [["科目", "金额"], ["办公费", "1200"]])
+def test_a_table_without_catalogue_columns_is_read_as_a_register(tmp_path):
+    # Not refused any more (a register of records under its own headers: tests/ingest/test_register.py)
+    doc = parse_file(write_csv(tmp_path / "budget.csv", [["科目", "金额"], ["办公费", "1200"]]))
+    assert (doc.kind, doc.items, doc.text) == ("register", (), "科目：办公费\n金额：1200\n")
+    assert [record.row for record in doc.records] == [2]
+
+
+def test_header_with_only_a_category_column_is_a_register(tmp_path):
+    path = write_csv(tmp_path / "categories.csv", [["二级大类", "标准内容"], ["居务公开", "按季公开"]])
+    assert parse_catalogue(path).kind == "register"  # no unit column: no catalogue row could be kept
+
+
+def test_json_without_catalogue_fields_is_refused_naming_the_aliases(tmp_path):
+    path = tmp_path / "budget.json"
+    path.write_text('[{"科目": "办公费", "金额": 1200}]', encoding="utf-8")
     with pytest.raises(ParseError) as error:
         parse_file(path)
-    message = str(error.value)
-    assert message.startswith("budget.csv: no catalogue header found")
-    assert "'科目', '金额'" in message
-    assert "一级单元" in message and "三级项目" in message
-
-
-def test_header_with_only_a_category_column_is_refused(tmp_path):
-    path = write_csv(tmp_path / "categories.csv", [["二级大类", "标准内容"], ["居务公开", "按季公开"]])
-    with pytest.raises(ParseError, match="no catalogue header found"):
-        parse_catalogue(path)
+    assert "一级单元" in str(error.value)
 
 
 def test_zero_valid_rows_lists_the_first_warnings(tmp_path):
@@ -312,11 +316,15 @@ def test_xlsx_title_from_workbook_property_then_sheet_name(tmp_path):
     ]
 
 
-def test_xlsx_without_a_header_on_any_sheet(tmp_path):
+def test_xlsx_without_a_catalogue_header_is_a_register(tmp_path):
     path = write_xlsx(tmp_path / "plain.xlsx", [("Sheet1", [["科目", "金额"], ["办公费", 1200]])])
-    with pytest.raises(
-        ParseError, match=r"plain\.xlsx: no catalogue header found \(columns: '科目', '金额'\)"
-    ):
+    doc = parse_file(path)
+    assert doc.kind == "register" and "科目：办公费" in doc.text
+
+
+def test_an_empty_workbook_is_refused(tmp_path):
+    path = write_xlsx(tmp_path / "empty.xlsx", [("Sheet1", [])])
+    with pytest.raises(ParseError, match=r"^empty\.xlsx: "):
         parse_file(path)
 
 

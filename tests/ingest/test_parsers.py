@@ -32,7 +32,8 @@ def lines_of(doc: Document) -> list[str]:
 
 def test_registry_covers_every_supported_suffix():
     assert sorted(PARSERS) == [
-        ".csv", ".docx", ".htm", ".html", ".json", ".markdown", ".md", ".pdf", ".txt", ".xlsx", ".yaml", ".yml",
+        ".csv", ".doc", ".docx", ".htm", ".html", ".json", ".markdown", ".md", ".ofd", ".pdf", ".txt", ".wps",
+        ".xlsx", ".yaml", ".yml",
     ]
 
 

@@ -92,7 +92,7 @@ def build_bad_inputs(folder: Path, ocr_available: bool) -> list[Case]:
     add("program.exe", FileStatus.failed, "unsupported file type").write_bytes(b"MZ" + bytes(64))
 
     # Catalogues: missing columns, and bad rows among good ones.
-    (add("no-columns.csv", FileStatus.failed, "header")).write_text("名称,备注\n清廉机关,无\n", "utf-8")
+    (add("no-columns.csv", FileStatus.failed, "header")).write_text("名称,备注\n", "utf-8")  # a header, no rows
     (add("bad-rows.csv", FileStatus.added, "row 3: missing 一级单元", text="财务公开")).write_text(
         "一级单元,二级大类,三级项目,标准内容,牵头部门\n"
         "清廉社区,居务公开,财务公开,每季度公开一次收支,\n"
