@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from answer.abstain import (
     ASKS_FOR_CONTENT,
@@ -18,18 +20,22 @@ from answer.abstain import (
 from answer.extract import best_sentences, score_sentences
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase
-from index.types import CatalogueRecord, Citation, GlossaryRecord, Hit
-from ingest.chunking import SENTENCE_END
+from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
+from ingest.chunking import SENTENCE_END, chinese_number
+from ingest.official import find_doc_numbers, same_doc_number
 
 log = logging.getLogger(__name__)
 
 
-def ask(kb: KnowledgeBase, question: str) -> Answer:
+def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Answer:
     """Answer a question from the base, citing the sentences the answer comes from.
 
-    Order of preference: a numbered slogan named in the question (its expansion), a
-    catalogue unit/category/item named in it (its fields), else the best sentences of the
-    top hybrid-search passages — unless they are not relevant enough, then kind `none`.
+    Order of preference: an article of a named law (「劳动合同法第四十二条」: that article, found
+    by structure), a numbered slogan named in the question (its expansion), a catalogue
+    unit/category/item named in it (its fields), else the best sentences of the top
+    hybrid-search passages — unless they are not relevant enough, then kind `none`.
+    `filters` restrict the passages and articles answers are read from (issuing body, dates,
+    in force …).
     """
     settings = kb.settings
     question = " ".join(question.split()) if isinstance(question, str) else ""
@@ -37,13 +43,81 @@ def ask(kb: KnowledgeBase, question: str) -> Answer:
         raise ValueError("the question is empty")
     if len(question) > settings.max_question_chars:
         raise ValueError(f"the question is longer than {settings.max_question_chars} characters")
+    filters = _documents_numbered(kb, question, filters)
     vector = kb.embedder.encode_queries([question])[0]  # once, for the search and for scoring sentences
-    passages = tuple(kb.search(question, k=settings.answer_passages, vector=vector))
+    passages = tuple(kb.search(question, k=settings.answer_passages, vector=vector, filters=filters))
     return (
-        _glossary_answer(kb, question, passages)
+        _article_answer(kb, question, passages, filters)
+        or _glossary_answer(kb, question, passages)
         or _catalogue_answer(kb, question, passages)
         or _passage_answer(kb, question, passages, vector)
     )
+
+
+def _documents_numbered(kb: KnowledgeBase, question: str, filters: Filters | None) -> Filters | None:
+    """A question naming a stored document by its 文号 (in any bracket) is answered from that document."""
+    if filters is not None and filters.doc_ids:
+        return filters
+    asked = [number for _, _, number in find_doc_numbers(question)]
+    if not asked:
+        return filters
+    ids = tuple(record.id for record in kb.documents() if record.official.doc_number
+                and any(same_doc_number(record.official.doc_number, number) for number in asked))
+    return replace(filters or Filters(), doc_ids=ids) if ids else filters
+
+
+# -- articles ----------------------------------------------------------------------------
+
+# 「第四十二条」「第42条」 named in a question (not 第42条之一, a different article).
+_NAMED_ARTICLE = re.compile(r"[第笫]\s*([0-9０-９]{1,4}|[一二三四五六七八九十百千零〇两]{1,8})\s*条(?!\s*之)")
+_MAX_ARTICLES = 3
+
+
+def _article_answer(
+    kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], filters: Filters | None
+) -> Answer | None:
+    """The text of each article the question names, of the law it names (kb.article), cited.
+
+    When the question names a law of the base that has no such article, the answer says so
+    instead of quoting a similar passage. None when the question names no article, or no
+    document of the base by its title (then the search answers, where BM25 matches 第39条
+    and 第三十九条 alike).
+    """
+    numbers = [n for m in _NAMED_ARTICLE.finditer(question) if (n := chinese_number(_ascii(m.group(1))))]
+    numbers = list(dict.fromkeys(numbers))[:_MAX_ARTICLES]
+    if not numbers:
+        return None
+    evidence: list[Evidence] = []
+    texts: list[str] = []
+    missing: list[int] = []
+    for number in numbers:
+        hits = kb.article(question, number, filters)
+        if not hits:
+            missing.append(number)
+            continue
+        by_doc: dict[str, list[Hit]] = {}
+        for hit in hits:
+            by_doc.setdefault(hit.chunk.doc_id, []).append(hit)
+        for position, (doc_id, group) in enumerate(by_doc.items()):
+            text = kb.store.document(doc_id).text
+            start, end = min(h.chunk.start for h in group), max(h.chunk.end for h in group)
+            evidence.append(Evidence(group[0].citation, text[start:end].strip(), start, end))
+            if position == 0:  # the same law stored twice (PDF and Word) is quoted once
+                texts.append(text[start:end].strip())
+    if not evidence:
+        named = kb.named_documents(question)
+        if not named:
+            return None
+        title = named[0].title
+        asked = "、".join(f"第{n}条" for n in missing)
+        return Answer(question, f"知识库中的《{title}》没有{asked}。", AnswerKind.none, (), passages)
+    if missing:
+        texts.append(f"（没有找到第{'、第'.join(str(n) for n in missing)}条。）")
+    return Answer(question, "\n".join(texts), AnswerKind.article, tuple(evidence), passages)
+
+
+def _ascii(text: str) -> str:
+    return text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
 
 
 # -- glossary ----------------------------------------------------------------------------

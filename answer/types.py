@@ -1,4 +1,4 @@
-"""What `ask` returns: an answer of one of four kinds, with the sentences that support it."""
+"""What `ask` returns: an answer of one of five kinds, with the sentences that support it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from index.types import Citation, Hit
 class AnswerKind(str, Enum):
     glossary = "glossary"  # the expansion of a numbered slogan
     catalogue = "catalogue"  # fields of a standard-catalogue unit, category or item
+    article = "article"  # the article (第N条) of a law the question names, found by structure
     passage = "passage"  # the best sentences of the retrieved passages
     none = "none"  # the base holds no answer
 

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -173,12 +174,17 @@ def search(
     doc: Annotated[list[str] | None, typer.Option(help="Only this document (id or id prefix); repeatable")] = None,
     kind: Annotated[list[str] | None, typer.Option(help="Only this file type (pdf, docx, ...); repeatable")] = None,
     section: Annotated[str, typer.Option(help="Only sections whose path starts with this")] = "",
+    issuer: _IssuerOption = None,
+    issued_from: _FromOption = "",
+    issued_to: _ToOption = "",
+    in_force: _InForceOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the hits as JSON")] = False,
 ) -> None:
     """Search the knowledge base and print ranked passages with their citations."""
     kb = _open(ctx)
-    filters = Filters(tuple(doc or ()), tuple(kind or ()), section)
     try:
+        filters = _filters(issuer, issued_from, issued_to, in_force, doc_ids=tuple(doc or ()),
+                           kinds=tuple(kind or ()), section_prefix=section)
         hits = kb.search(query, k=k, mode=mode, filters=filters)
     except ValueError as error:
         _fail(error)
@@ -199,18 +205,62 @@ def search(
         console.print(body, "")
 
 
+_IssuerOption = Annotated[
+    list[str] | None, typer.Option(help="Only documents of this issuing body (发文机关, or part of it); repeatable")
+]
+_FromOption = Annotated[str, typer.Option(help="Only documents issued on or after this day (YYYY-MM-DD)")]
+_ToOption = Annotated[str, typer.Option(help="Only documents issued on or before this day (YYYY-MM-DD)")]
+_InForceOption = Annotated[
+    bool, typer.Option("--in-force", help="Leave out documents known to be repealed, expired or not yet in force")
+]
+
+
+def _filters(issuer: list[str] | None, issued_from: str, issued_to: str, in_force: bool, **other) -> Filters:
+    """Filters from the command line's options; a malformed date is a ValueError with the option's name."""
+    return Filters(
+        issuers=tuple(name.strip() for name in issuer or () if name.strip()),
+        issued_from=issued_from.strip(),
+        issued_to=issued_to.strip(),
+        in_force_on=date.today().isoformat() if in_force else "",
+        **other,
+    )
+
+
 @app.command()
-def docs(ctx: typer.Context) -> None:
-    """List the documents in the knowledge base."""
+def docs(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the documents as JSON")] = False,
+) -> None:
+    """List the documents in the knowledge base with their 文号, issuing body, dates and validity."""
     kb = _open(ctx)
-    table = Table("id", "title", "type", "chunks", "chars", "ingested", "source")
-    for record in kb.documents():
-        table.add_row(
-            record.id[:12], record.title, record.kind, str(record.chunks), str(record.chars),
-            record.ingested_at, record.source,
-        )
+    records = kb.documents()
     kb.close()
+    today = date.today().isoformat()
+    if as_json:
+        rows = [{**{k: v for k, v in asdict(r).items() if k != "official"}, **asdict(r.official),
+                 "status": r.official.status_on(today)} for r in records]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table()
+    for column in ("id", "title", "文号", "发文机关", "发布日期", "施行日期", "状态", "type", "chunks", "source"):
+        table.add_column(column, overflow="fold")  # wrapped, never cut: a 文号 is read whole
+    for record in records:
+        official = record.official
+        table.add_row(
+            record.id[:12], record.title, official.doc_number, official.issuer, official.issued,
+            official.effective, _status_text(official, today), record.kind, str(record.chunks), record.source,
+        )
     console.print(table)
+    if not records:
+        console.print("知识库中还没有文档 (the base holds no documents): run `policykb ingest PATH`.")
+
+
+def _status_text(official, today: str) -> str:
+    """The validity today, with the end of a stated period: 「有效（至2029-07-28）」."""
+    status = official.status_on(today)
+    if status == "有效" and official.expires:
+        return f"有效（至{official.expires}）"
+    return status
 
 
 @app.command()
@@ -321,6 +371,10 @@ def _answer_json(answer) -> dict:
 def ask(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question, in plain Chinese")],
+    issuer: _IssuerOption = None,
+    issued_from: _FromOption = "",
+    issued_to: _ToOption = "",
+    in_force: _InForceOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON")] = False,
 ) -> None:
     """Answer a question with citations, or say that the base holds no answer."""
@@ -328,7 +382,7 @@ def ask(
 
     kb = _open(ctx)
     try:
-        answer = answer_question(kb, question)
+        answer = answer_question(kb, question, _filters(issuer, issued_from, issued_to, in_force))
     except ValueError as error:
         _fail(error)
     finally:
@@ -627,7 +681,7 @@ def eval_ingest(
         print(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
         return
     # The terminal gets the numbers; titles and notes go below it (all of them are in the Markdown).
-    hidden = ("title", "title ok", "reference / note")
+    hidden = ("title", "title ok", "reference / note", "发文机关", "发布日期")
     shown = [column for column in fidelity.MARKDOWN_COLUMNS if column not in hidden] + ["title ok"]
     table = Table(*shown)
     for row in rows:

@@ -6,13 +6,14 @@ Source paths are reduced to file names: the server's directory layout is not exp
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from answer.types import Answer, Evidence
-from index.types import CatalogueRecord, Citation, DocumentRecord, FileResult, GlossaryRecord, Hit
+from index.types import CatalogueRecord, Citation, DocumentRecord, FileResult, Filters, GlossaryRecord, Hit
 
 
 class ErrorBody(BaseModel):
@@ -39,14 +40,18 @@ class CitationOut(BaseModel):
     start: int
     end: int
     ocr: bool = Field(False, description="The text was recognised from a scan and may differ from the original")
-    label: str = Field(description="title · section · 第N页, ready to show")
+    doc_number: str = Field("", description="The document's 文号 (normalised: 穗府办规〔2024〕13号)")
+    article: int | None = Field(None, description="The number of the article (第N条) the passage belongs to")
+    label: str = Field(description="title（文号） · section · 第N页, ready to show")
 
     @classmethod
     def of(cls, citation: Citation) -> CitationOut:
         return cls(
             doc_id=citation.doc_id, title=citation.title, source=Path(citation.source).name, kind=citation.kind,
             section_path=list(citation.section_path), section=citation.section, page=citation.page,
-            page_end=citation.page_end, page_label=citation.pages_shown, row=citation.row, start=citation.start, end=citation.end, ocr=citation.ocr, label=citation.label(),
+            page_end=citation.page_end, page_label=citation.pages_shown, row=citation.row, start=citation.start,
+            end=citation.end, ocr=citation.ocr, doc_number=citation.doc_number, article=citation.article,
+            label=citation.label(),
         )
 
 
@@ -72,7 +77,32 @@ class SearchResponse(BaseModel):
     hits: list[HitOut]
 
 
-class AskRequest(BaseModel):
+class OfficialFilters(BaseModel):
+    """Restrict answers to documents by what they state about themselves (empty fields do not filter)."""
+
+    issuer: list[str] = Field([], description="发文机关: documents whose issuing body contains one of these names")
+    issued_from: date | None = Field(None, description="发布日期 on or after this day")
+    issued_to: date | None = Field(None, description="发布日期 on or before this day")
+    in_force: bool = Field(False, description="Leave out documents known to be repealed, expired or not yet "
+                                              "in force today")
+
+    def filters(self, today: date | None = None) -> Filters:
+        return official_filters(self.issuer, self.issued_from, self.issued_to, self.in_force, today)
+
+
+def official_filters(issuer: list[str], issued_from: date | None, issued_to: date | None, in_force: bool,
+                     today: date | None = None, **other: object) -> Filters:
+    """The search filters for the official-document fields of a request (`other`: doc_ids, kinds …)."""
+    return Filters(
+        issuers=tuple(name.strip() for name in issuer if name.strip()),
+        issued_from=issued_from.isoformat() if issued_from else "",
+        issued_to=issued_to.isoformat() if issued_to else "",
+        in_force_on=(today or date.today()).isoformat() if in_force else "",
+        **other,
+    )
+
+
+class AskRequest(OfficialFilters):
     question: str = Field(min_length=1, max_length=2000, description="The question in plain Chinese")
 
 
@@ -92,7 +122,7 @@ class AskResponse(BaseModel):
     answer_id: str = Field(description="Quote it when sending feedback")
     question: str
     text: str
-    kind: Literal["glossary", "catalogue", "passage", "none"]
+    kind: Literal["glossary", "catalogue", "article", "passage", "none"]
     citations: list[EvidenceOut]
     passages: list[HitOut]
 
@@ -139,11 +169,22 @@ class DocumentOut(BaseModel):
     chunks: int
     chars: int
     ingested_at: str
+    doc_number: str = Field("", description="文号, normalised (穗府办规〔2024〕13号); empty when the document states none")
+    issuer: str = Field("", description="发文机关 (several joined with 、)")
+    issued: str = Field("", description="发布日期 (成文日期 when signed), YYYY-MM-DD")
+    effective: str = Field("", description="施行日期, YYYY-MM-DD")
+    expires: str = Field("", description="The last day of a stated validity period (有效期), YYYY-MM-DD")
+    repealed: str = Field("", description="废止日期, YYYY-MM-DD")
+    status: str = Field("", description="Validity today: 有效, 已失效, 已废止, 尚未施行; empty when nothing is stated")
 
     @classmethod
-    def of(cls, record: DocumentRecord) -> DocumentOut:
+    def of(cls, record: DocumentRecord, today: date | None = None) -> DocumentOut:
+        official = record.official
         return cls(id=record.id, title=record.title, source=Path(record.source).name, kind=record.kind,
-                   chunks=record.chunks, chars=record.chars, ingested_at=record.ingested_at)
+                   chunks=record.chunks, chars=record.chars, ingested_at=record.ingested_at,
+                   doc_number=official.doc_number, issuer=official.issuer, issued=official.issued,
+                   effective=official.effective, expires=official.expires, repealed=official.repealed,
+                   status=official.status_on((today or date.today()).isoformat()))
 
 
 class FileResultOut(BaseModel):

@@ -36,6 +36,10 @@ The measures, per file (`FileFidelity`):
 - **bare headings**: chunks that are one short line (<= 30 characters) without sentence punctuation.
 - **title ok** / **articles ok**: against an expectations file, {"file name": {"title", "articles"}}:
   the title equal apart from whitespace and 《》, as many articles labelling chunks as expected.
+- **文号 / 施行日期** (and issuer, issue date): the official-document fields `ingest.official` read
+  (`Document.official`). Against the expectations' "doc_number" and "effective" (an empty string:
+  the file states none), ✓ when equal: a field found where the file states none counts as wrong,
+  so the check catches invented values as well as missed ones.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from ingest.normalize import clean_text, compatibility_points
 from ingest.ocr import OcrOptions
 from ingest.parsers import parse_file
 from ingest.parsers.catalogue import catalogue_chunks
+from ingest.parsers.register import register_chunks
 from ingest.types import Chunk, Document, ParseError
 
 log = logging.getLogger(__name__)
@@ -145,6 +150,8 @@ class Expectation:
 
     title: str | None = None
     articles: int | None = None
+    doc_number: str | None = None  # the 文号 the file states ("" when it states none)
+    effective: str | None = None  # the 施行日期 it states, ISO ("" when none)
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,15 @@ class FileFidelity:
     articles_ok: bool | None = None  # as many articles label chunks as expected
     ocr: bool = False
     ocr_confidence: float | None = None
+    doc_number: str = ""  # the official-document fields read from the file (ingest.official)
+    issuer: str = ""
+    issued: str = ""
+    effective: str = ""
+    expires: str = ""
+    expected_doc_number: str | None = None
+    doc_number_ok: bool | None = None
+    expected_effective: str | None = None
+    effective_ok: bool | None = None
     seconds: float = 0.0
     error: str = ""
 
@@ -327,7 +343,8 @@ def compare(
         chars=_visible(indexed), compat=compatibility_points(doc.title) + compatibility_points(indexed),
         bare_headings=sum(1 for chunk in chunks if is_bare_heading(chunk.text)),
         ocr=doc.ocr, ocr_confidence=getattr(doc, "ocr_confidence", None) if doc.ocr else None,
-        reference_note=note,
+        reference_note=note, doc_number=doc.official.doc_number, issuer=doc.official.issuer,
+        issued=doc.official.issued, effective=doc.official.effective, expires=doc.official.expires,
     )
     if doc.pages:
         row["page_number_lines"] = sum(
@@ -353,6 +370,12 @@ def compare(
             # ok when every expected article labels a chunk (the count the reader made by hand)
             labelled = row.get("articles_labelled")
             row.update(expected_articles=expected.articles, articles_ok=labelled == expected.articles)
+        if expected.doc_number is not None:
+            row.update(expected_doc_number=expected.doc_number,
+                       doc_number_ok=doc.official.doc_number == expected.doc_number)
+        if expected.effective is not None:
+            row.update(expected_effective=expected.effective,
+                       effective_ok=doc.official.effective == expected.effective)
     return FileFidelity(**row)
 
 
@@ -361,6 +384,8 @@ def _chunks(doc: Document, params: FidelityParams) -> list[Chunk]:
     left out, they are not text of the file."""
     if doc.items:
         return catalogue_chunks(doc)
+    if doc.records:
+        return register_chunks(doc, params.max_chars)
     return chunk_document(doc, max_chars=params.max_chars, min_chars=params.min_chars,
                           overlap_chars=params.overlap_chars, context=False)
 
@@ -713,7 +738,8 @@ def _html_reference(path: Path) -> Reference:
 
 
 def load_expectations(path: Path) -> dict[str, Expectation]:
-    """{"file name": {"title": "...", "articles": N}} from a JSON file; both fields are optional."""
+    """{"file name": {"title": "...", "articles": N, "doc_number": "...", "effective": "YYYY-MM-DD"}}
+    from a JSON file; every field is optional ("" for doc_number/effective: the file states none)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
@@ -726,20 +752,25 @@ def load_expectations(path: Path) -> dict[str, Expectation]:
     for name, entry in data.items():
         if name.startswith("_"):
             continue  # "_comment" and the like
-        if not isinstance(entry, dict) or set(entry) - {"title", "articles"}:
-            raise ValueError(f"{path}: {name!r} must be an object with only 'title' and 'articles'")
+        if not isinstance(entry, dict) or set(entry) - set(_EXPECTED_FIELDS):
+            raise ValueError(f"{path}: {name!r} must be an object with only {', '.join(map(repr, _EXPECTED_FIELDS))}")
         title, articles = entry.get("title"), entry.get("articles")
-        if title is not None and not isinstance(title, str):
-            raise ValueError(f"{path}: the title of {name!r} must be a string")
+        for field in ("title", "doc_number", "effective"):
+            if entry.get(field) is not None and not isinstance(entry[field], str):
+                raise ValueError(f"{path}: the {field} of {name!r} must be a string")
         counted = isinstance(articles, int) and not isinstance(articles, bool) and articles >= 0
         if articles is not None and not counted:
             raise ValueError(f"{path}: the articles of {name!r} must be a count (an integer >= 0)")
-        expectations[name] = Expectation(title, articles)
+        expectations[name] = Expectation(title, articles, entry.get("doc_number"), entry.get("effective"))
     return expectations
 
 
+_EXPECTED_FIELDS = ("title", "articles", "doc_number", "effective")
+
+
 MARKDOWN_COLUMNS = ("file", "kind", "title", "title ok", "pages", "chunks", "chars", "kept", "articles",
-                    "leaked", "page no.", "compat", "bare", "OCR", "reference / note")
+                    "leaked", "page no.", "compat", "bare", "OCR", "文号", "发文机关", "发布日期", "施行日期",
+                    "reference / note")
 
 _LEGEND = """\
 - **kept**: share of the reference text's characters (multiset, whitespace aside) found in the indexed
@@ -752,6 +783,9 @@ _LEGEND = """\
 - **leaked**: chunks holding a running header/footer line of the reference pages / such lines found.
 - **page no.**: page-number lines inside chunk text. **compat**: radical/compatibility code points left.
 - **bare**: chunks that are only a heading line. **title ok**: against the expectations file.
+- **文号, 发文机关, 发布日期, 施行日期**: what was read from the file (施行日期 with the end of a stated
+  有效期); ✓/✗ against the expectations file, where "" means the file states none (so a value found
+  there is ✗: invented).
 """
 
 
@@ -808,8 +842,22 @@ def row_cells(row: FileFidelity) -> dict[str, str]:
         "compat": dash if row.error else str(row.compat),
         "bare": dash if row.error else str(row.bare_headings),
         "OCR": f"{row.ocr_confidence:.0f}" if row.ocr_confidence is not None else ("yes" if row.ocr else ""),
+        "文号": _checked(row.doc_number, row.doc_number_ok, row.expected_doc_number),
+        "发文机关": row.issuer,
+        "发布日期": row.issued,
+        "施行日期": _checked(row.effective + (f"（至{row.expires}）" if row.expires else ""), row.effective_ok,
+                         row.expected_effective),
         "reference / note": note,
     }
+
+
+def _checked(value: str, ok: bool | None, expected: str | None) -> str:
+    """A found value with its mark; a wrong one shows what the file states ("none" when nothing)."""
+    if ok is None:
+        return value
+    if ok:
+        return f"{value} ✓".strip()
+    return f"{value or '–'} ✗ (file: {expected or 'none'})"
 
 
 def summary(rows: Sequence[FileFidelity]) -> str:
@@ -824,12 +872,26 @@ def summary(rows: Sequence[FileFidelity]) -> str:
         f"mean kept {sum(kept) / len(kept):.1%} over {len(kept)} non-HTML files" if kept else "",
         f"titles ok {sum(titles)}/{len(titles)}" if titles else "",
         f"all articles labelled {sum(articles)}/{len(articles)}" if articles else "",
+        _fields_summary(rows, "doc_number", "文号"),
+        _fields_summary(rows, "effective", "施行日期"),
         f"{sum(row.leaked or 0 for row in good)} chunks with headers/footers",
         f"{sum(row.page_number_lines or 0 for row in good)} page-number lines",
         f"{sum(row.compat for row in good)} compat points",
         f"{sum(row.bare_headings for row in good)} bare headings",
     ]
     return "; ".join(filter(None, parts)) + "."
+
+
+def _fields_summary(rows: Sequence[FileFidelity], field: str, name: str) -> str:
+    """「文号 ok 9/9 (5 stated found, 0 invented)」 over the rows with an expectation for `field`."""
+    checked = [row for row in rows if getattr(row, f"{field}_ok") is not None]
+    if not checked:
+        return ""
+    stated = [row for row in checked if getattr(row, f"expected_{field}")]
+    found = sum(1 for row in stated if getattr(row, f"{field}_ok"))
+    invented = sum(1 for row in checked if not getattr(row, f"expected_{field}") and getattr(row, field))
+    ok = sum(1 for row in checked if getattr(row, f"{field}_ok"))
+    return f"{name} ok {ok}/{len(checked)} ({found}/{len(stated)} stated found, {invented} invented)"
 
 
 def to_markdown(rows: Sequence[FileFidelity], command: str = "") -> str:

@@ -46,10 +46,11 @@ from index.types import (
     SearchMode,
     StoredDocument,
 )
-from ingest.chunking import chunk_document
+from ingest.chunking import bare_title, chunk_document, regulation_title
 from ingest.glossary import extract_glossary
 from ingest.parsers import check_file, parse_file
 from ingest.parsers.catalogue import catalogue_chunks
+from ingest.parsers.register import register_chunks
 from ingest.types import ParseError
 
 log = logging.getLogger(__name__)
@@ -286,6 +287,8 @@ class KnowledgeBase:
             return FileResult(shown, FileStatus.duplicate, doc.id, doc.title, message=f"same text as {other}")
         if doc.items:
             chunks = catalogue_chunks(doc)
+        elif doc.records:
+            chunks = register_chunks(doc, self.settings.chunk_max_chars)
         else:
             chunks = chunk_document(
                 doc,
@@ -452,6 +455,39 @@ class KnowledgeBase:
         if reranked:
             ranked = self._rerank(ranked, depth)
         return self._hits(ranked, mode, k)
+
+    def article(self, question: str, number: int, filters: Filters | None = None) -> list[Hit]:
+        """The chunks of article `number` of the law (or regulation) the question names, by structure.
+
+        A document answers when its title, or the title of the regulation holding the article in
+        a compilation, is written in the question (without 《》, 「中华人民共和国」 or a trailing
+        （2018修正）); the longest such name wins, so 「劳动合同法实施条例第五条」 is not article 5
+        of 劳动合同法. Several documents of the same name (a law as PDF and as Word) all answer.
+        Empty when no document of that name has the article.
+        """
+        if number < 1:
+            return []
+        allowed = self.store.allowed_ids(filters) if filters and not filters.is_empty() else None
+        asked = bare_title(question)
+        named: list[tuple[int, Chunk, Citation]] = []
+        for chunk, citation in self.store.article_chunks(number, allowed):
+            names = {bare_title(citation.title), bare_title(regulation_title(chunk.section_path))} - {""}
+            length = max((len(name) for name in names if name in asked), default=0)
+            if length >= 2:
+                named.append((length, chunk, citation))
+        if not named:
+            return []
+        best = max(length for length, _, _ in named)
+        chosen = [(chunk, citation) for length, chunk, citation in named if length == best]
+        return [Hit(chunk, citation, 1.0, rank, SearchMode.bm25) for rank, (chunk, citation) in enumerate(chosen, 1)]
+
+    def named_documents(self, question: str) -> list[DocumentRecord]:
+        """Documents whose title (as `bare_title` writes it) the question contains, longest name first."""
+        asked = bare_title(question)
+        named = [(len(name), record) for record in self.store.documents()
+                 if len(name := bare_title(record.title)) >= 2 and name in asked]
+        best = max((length for length, _ in named), default=0)
+        return [record for length, record in named if length == best]
 
     def _rerank(self, ranked: ScoredIds, depth: int) -> ScoredIds:
         """The configured rerank stage over the best `depth` candidates."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -26,11 +27,57 @@ import jieba
 import numpy as np
 
 from index.types import ScoredIds
+from ingest.chunking import chinese_number
+from ingest.official import find_doc_numbers, split_doc_number
 
 log = logging.getLogger(__name__)
 
 TERM_FREQUENCY = 100_000  # high enough that jieba keeps a user term whole
 FORMAT_VERSION = 1
+# Structure references and 文号 become one canonical token each before jieba runs, so 第39条 and
+# 第三十九条 (jieba cuts the latter into 第三/十九/条), or 穗府办规[2024]13号 and 穗府办规〔2024〕13号,
+# are the same term for BM25. Bumped when these rules change, which re-tokenises stored bases.
+CANONICAL_FORMS = 1
+_STRUCTURE_REFERENCE = re.compile(r"[第笫]\s*([0-9０-９]{1,4}|[一二三四五六七八九十百千零〇两]{1,8})\s*(条|章|节|款|项|编)")
+
+
+def doc_number_tokens(number: str) -> list[str]:
+    """The BM25 tokens of a normalised 文号: its year and number, then that with each ending of
+    the agency code of two or more characters («13号», 规〔2024〕13号 is skipped: one character).
+
+    Where a 文号 stands in a sentence the words before it cannot be told from its agency code
+    (`ingest.official.split_doc_number`); every ending of the code is a token, so the query
+    穗府办规[2024]13号 matches 「根据穗府办规〔2024〕13号」 on all its tokens, and 国办发〔2024〕13号
+    only on the shared year and number.
+    """
+    agency, rest = split_doc_number(number)
+    return [rest, *(agency[-length:] + rest for length in range(2, min(len(agency), 12) + 1))]
+
+
+def canonical_references(text: str) -> tuple[str, list[str]]:
+    """`text` with its article/chapter references and 文号 blanked out, and their canonical tokens.
+
+    第三十九条 and 第39条 both give "第39条"; a 文号 in any bracket gives the tokens of its
+    normalised form (`doc_number_tokens`).
+    """
+    tokens: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for start, end, number in find_doc_numbers(text):
+        tokens.extend(doc_number_tokens(number))
+        spans.append((start, end))
+    for match in _STRUCTURE_REFERENCE.finditer(text):
+        if any(start < match.end() and match.start() < end for start, end in spans):
+            continue  # the 第N号 of an order number is part of the 文号
+        value = chinese_number(unicodedata.normalize("NFKC", match.group(1)))
+        if value is not None:
+            tokens.append(f"第{value}{match.group(2)}")
+            spans.append(match.span())
+    if not spans:
+        return text, tokens
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars), tokens
 
 
 def _read_word_list(text: str) -> list[tuple[str, int]]:
@@ -89,12 +136,13 @@ class ChineseTokenizer:
         for term, freq in self.terms:
             self._jieba.add_word(term, freq)
         digest = hashlib.sha256(
-            json.dumps([jieba.__version__, self.terms, sorted(self.stopwords)], ensure_ascii=False).encode()
+            json.dumps([jieba.__version__, self.terms, sorted(self.stopwords), CANONICAL_FORMS],
+                       ensure_ascii=False).encode()
         )
         self.version = digest.hexdigest()[:16]
 
     def tokenize(self, text: str) -> list[str]:
-        tokens = []
+        text, tokens = canonical_references(text)
         for token in self._jieba.cut_for_search(unicodedata.normalize("NFKC", text).lower()):
             token = token.strip()
             if token and token not in self.stopwords and not _is_noise(token):

@@ -10,7 +10,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,11 +18,14 @@ import numpy as np
 
 from index.embed import text_hash
 from index.types import CatalogueRecord, Citation, DocumentRecord, Filters, GlossaryRecord, StoredDocument
-from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, Page
+from ingest.chunking import article_number
+from ingest.official import read_official
+from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, OfficialMeta, Page
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: documents.ocr; 3: printed page labels, chunk page ranges and context headers, OCR confidence
+SCHEMA_VERSION = 4  # 2: documents.ocr; 3: printed page labels, chunk page ranges and context headers, OCR
+# confidence; 4: official-document fields (文号, issuer, dates, validity) and canonical article numbers
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,12 +35,19 @@ CREATE TABLE IF NOT EXISTS documents (
     title TEXT NOT NULL,
     kind TEXT NOT NULL,
     text TEXT NOT NULL,
-    pages TEXT NOT NULL,          -- JSON [[number, start, end, printed label], ...]
+    pages TEXT NOT NULL /* JSON [[number, start, end, printed label], ...] */,
     file_hash TEXT NOT NULL,
     size INTEGER NOT NULL,
     ingested_at TEXT NOT NULL,
-    ocr INTEGER NOT NULL DEFAULT 0,  -- 1: text recognised from page images
-    ocr_confidence REAL              -- tesseract's mean word confidence (0-100) for OCR'd text
+    ocr INTEGER NOT NULL DEFAULT 0 /* 1: text recognised from page images */,
+    ocr_confidence REAL /* tesseract's mean word confidence (0-100) for OCR'd text */,
+    doc_number TEXT NOT NULL DEFAULT '' /* 文号, normalised (穗府办规〔2024〕13号) */,
+    issuer TEXT NOT NULL DEFAULT '' /* 发文机关, several joined with 、 */,
+    issued TEXT NOT NULL DEFAULT '' /* 发布/成文日期, ISO */,
+    effective TEXT NOT NULL DEFAULT '' /* 施行日期, ISO */,
+    expires TEXT NOT NULL DEFAULT '' /* last day of a stated validity period, ISO */,
+    repealed TEXT NOT NULL DEFAULT '' /* 废止日期, ISO */,
+    status TEXT NOT NULL DEFAULT '' /* a validity the source states: 有效, 失效, 废止 */
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -46,13 +56,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    section TEXT NOT NULL,        -- section path joined with ' > ', for prefix filters
-    section_path TEXT NOT NULL,   -- JSON list, the exact path
+    section TEXT NOT NULL /* section path joined with ' > ', for prefix filters */,
+    section_path TEXT NOT NULL /* JSON list, the exact path */,
     page INTEGER,
     meta TEXT NOT NULL DEFAULT '{}',
-    page_end INTEGER,             -- the page the chunk ends on
-    page_label TEXT NOT NULL DEFAULT '',  -- the printed page (range) a reader looks up: "79" or "79–80"
-    context TEXT NOT NULL DEFAULT ''      -- header BM25 indexes with the text (title, chapter, article)
+    page_end INTEGER /* the page the chunk ends on */,
+    page_label TEXT NOT NULL DEFAULT '' /* the printed page (range) a reader looks up: "79" or "79–80" */,
+    context TEXT NOT NULL DEFAULT '' /* header BM25 indexes with the text (title, chapter, article) */,
+    article INTEGER /* canonical number of the article the chunk is in (第39条 = 39) */
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE TABLE IF NOT EXISTS catalogue_items (
@@ -104,8 +115,22 @@ CREATE TABLE IF NOT EXISTS embeddings (
 ) WITHOUT ROWID;
 """
 
-# Statements that bring a base of schema N to N + 1.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {
+_OFFICIAL_FIELDS = ("doc_number", "issuer", "issued", "effective", "expires", "repealed", "status")
+
+
+def _read_official_fields(db: sqlite3.Connection) -> None:
+    """Schema 3 -> 4: read the official-document fields and article numbers of stored documents."""
+    for doc_id, title, text in db.execute("SELECT id, title, text FROM documents WHERE kind NOT IN"
+                                          " ('catalogue', 'register')").fetchall():
+        official = read_official(text, title)
+        db.execute(f"UPDATE documents SET {', '.join(f'{name}=?' for name in _OFFICIAL_FIELDS)} WHERE id=?",
+                   (*(getattr(official, name) for name in _OFFICIAL_FIELDS), doc_id))
+    for chunk_id, path in db.execute("SELECT id, section_path FROM chunks").fetchall():
+        db.execute("UPDATE chunks SET article=? WHERE id=?", (article_number(json.loads(path)), chunk_id))
+
+
+# What brings a base of schema N to N + 1: SQL statements, or functions run on the connection.
+_MIGRATIONS: dict[int, tuple[str | Callable[[sqlite3.Connection], None], ...]] = {
     1: ("ALTER TABLE documents ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0",),  # before OCR: all from text layers
     2: (
         "ALTER TABLE documents ADD COLUMN ocr_confidence REAL",
@@ -114,11 +139,25 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE chunks ADD COLUMN context TEXT NOT NULL DEFAULT ''",
         "UPDATE chunks SET page_end=page, page_label=COALESCE(page, '')",
     ),
+    3: (
+        *(f"ALTER TABLE documents ADD COLUMN {name} TEXT NOT NULL DEFAULT ''" for name in _OFFICIAL_FIELDS),
+        "ALTER TABLE chunks ADD COLUMN article INTEGER",
+        _read_official_fields,
+    ),
 }
 
 _CHUNK_COLUMNS = (
     "c.id, c.doc_id, c.text, c.start, c.end, c.section_path, c.page, c.meta, d.title, d.source, d.kind, d.ocr,"
-    " c.page_end, c.page_label, c.context"
+    " c.page_end, c.page_label, c.context, d.doc_number, c.article"
+)
+
+
+# Not known to be out of force on a day (?): the SQL form of OfficialMeta.status_on(day) not in
+# (已废止, 已失效, 尚未施行); documents stating nothing about their validity pass.
+_IN_FORCE = (
+    "NOT ((d.repealed != '' AND d.repealed <= ?) OR d.status IN ('废止', '失效')"
+    " OR (d.expires != '' AND d.expires < ?)"
+    " OR COALESCE(NULLIF(d.effective, ''), NULLIF(d.issued, ''), '') > ?)"
 )
 
 
@@ -150,12 +189,27 @@ class Store:
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) in _MIGRATIONS:
-                for version in range(int(row[0]), SCHEMA_VERSION):
-                    for statement in _MIGRATIONS[version]:
-                        self._db.execute(statement)
-                self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+                self._migrate(int(row[0]))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise ValueError(f"{path} has schema {row[0]}, this policykb reads schema {SCHEMA_VERSION}")
+            self._db.execute("CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article)")
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older base up to SCHEMA_VERSION, all steps in one transaction."""
+        log.info("upgrading %s from schema %d to %d", self.path, version, SCHEMA_VERSION)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for step in range(version, SCHEMA_VERSION):
+                for statement in _MIGRATIONS[step]:
+                    if callable(statement):
+                        statement(self._db)
+                    else:
+                        self._db.execute(statement)
+            self._db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -226,16 +280,18 @@ class Store:
             )
         ]
         self._db.execute("DELETE FROM documents WHERE source=? OR id=?", (doc.source, doc.id))
+        official = doc.official
         self._db.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents (id, source, title, kind, text, pages, file_hash, size, ingested_at, ocr,"
+            f" ocr_confidence, {', '.join(_OFFICIAL_FIELDS)}) VALUES ({','.join('?' * (11 + len(_OFFICIAL_FIELDS)))})",
             (doc.id, doc.source, doc.title, doc.kind, doc.text, pages, item.file_hash, item.size, _now(), int(doc.ocr),
-             doc.ocr_confidence),
+             doc.ocr_confidence, *(getattr(official, name) for name in _OFFICIAL_FIELDS)),
         )
         added = []
         for ord_, chunk in enumerate(chunks):
             cursor = self._db.execute(
                 "INSERT INTO chunks (doc_id, ord, text, start, end, section, section_path, page, meta,"
-                " page_end, page_label, context) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " page_end, page_label, context, article) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     ord_,
@@ -249,6 +305,7 @@ class Store:
                     chunk.page_end,
                     page_label(doc, chunk),
                     chunk.context,
+                    article_number(chunk.section_path),
                 ),
             )
             added.append(cursor.lastrowid)
@@ -310,21 +367,24 @@ class Store:
     def documents(self) -> list[DocumentRecord]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT d.id, d.title, d.source, d.kind, COUNT(c.id), LENGTH(d.text), d.file_hash, d.ingested_at"
-                " FROM documents d LEFT JOIN chunks c ON c.doc_id=d.id GROUP BY d.id ORDER BY d.source"
+                "SELECT d.id, d.title, d.source, d.kind, COUNT(c.id), LENGTH(d.text), d.file_hash, d.ingested_at, "
+                + ", ".join(f"d.{name}" for name in _OFFICIAL_FIELDS)
+                + " FROM documents d LEFT JOIN chunks c ON c.doc_id=d.id GROUP BY d.id ORDER BY d.source"
             ).fetchall()
-        return [DocumentRecord(*row) for row in rows]
+        return [DocumentRecord(*row[:8], official=OfficialMeta(*row[8:])) for row in rows]
 
     def document(self, doc_id: str) -> Document:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, title, source, kind, text, pages, ocr, ocr_confidence FROM documents WHERE id=?", (doc_id,)
+                "SELECT id, title, source, kind, text, pages, ocr, ocr_confidence, "
+                + ", ".join(_OFFICIAL_FIELDS) + " FROM documents WHERE id=?",
+                (doc_id,),
             ).fetchone()
         if row is None:
             raise ValueError(f"no document with id {doc_id!r}")
         pages = tuple(Page(*p) for p in json.loads(row[5]))
         return Document(id=row[0], title=row[1], source=row[2], kind=row[3], text=row[4], pages=pages,
-                        ocr=bool(row[6]), ocr_confidence=row[7])
+                        ocr=bool(row[6]), ocr_confidence=row[7], official=OfficialMeta(*row[8:]))
 
     # -- chunks ------------------------------------------------------------------------
 
@@ -370,14 +430,25 @@ class Store:
                 ).fetchall()
                 for row in rows:
                     (chunk_id, doc_id, text, start, end, path_json, page, meta, title, source, kind, ocr,
-                     page_end, label, context) = row
+                     page_end, label, context, doc_number, article) = row
                     path = tuple(json.loads(path_json))
                     chunk = Chunk(doc_id, text, start, end, path, page, chunk_id, json.loads(meta), page_end, context)
                     row_number = int(chunk.meta["row"]) if "row" in chunk.meta else None
                     citation = Citation(doc_id, title, source, kind, path, page, start, end, row_number, bool(ocr),
-                                        page_end, label)
+                                        page_end, label, doc_number, article)
                     out[chunk_id] = (chunk, citation)
         return out
+
+    def article_chunks(self, number: int, allowed: np.ndarray | None = None) -> list[tuple[Chunk, Citation]]:
+        """Every chunk of article `number` (第N条, whatever numeral it was written in), in document order."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute(
+                "SELECT id FROM chunks WHERE article=? ORDER BY doc_id, start", (int(number),)).fetchall()]
+        if allowed is not None:
+            keep = set(allowed.tolist())
+            ids = [i for i in ids if i in keep]
+        found = self.chunks(ids)
+        return [found[i] for i in ids if i in found]
 
     def chunk_titles(self, ids: Sequence[int]) -> list[str]:
         """The title of each chunk's document, in the order of `ids` ("" for unknown ids)."""
@@ -406,6 +477,18 @@ class Store:
             prefix = SECTION_SEPARATOR.join(p.strip() for p in filters.section_prefix.split(">"))
             clauses.append("substr(c.section, 1, ?) = ?")
             params += [len(prefix), prefix]
+        if filters.issuers:
+            clauses.append("(" + " OR ".join("instr(d.issuer, ?) > 0" for _ in filters.issuers) + ")")
+            params += list(filters.issuers)
+        if filters.issued_from:
+            clauses.append("d.issued != '' AND d.issued >= ?")
+            params.append(filters.issued_from)
+        if filters.issued_to:
+            clauses.append("d.issued != '' AND d.issued <= ?")
+            params.append(filters.issued_to)
+        if filters.in_force_on:
+            clauses.append(_IN_FORCE)
+            params += [filters.in_force_on] * 3
         where = " AND ".join(clauses) or "1"
         with self._lock:
             rows = self._db.execute(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry
+from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, OfficialMeta
 
 
 class SearchMode(str, Enum):
@@ -35,6 +36,8 @@ class Citation:
     ocr: bool = False  # the text was recognised from a scan: it may differ from the original
     page_end: int | None = None  # the page (PDF index) the passage ends on
     page_label: str = ""  # the printed page or range a reader looks up ("76", "79–80")
+    doc_number: str = ""  # the document's 文号, shown next to its title
+    article: int | None = None  # the canonical number of the article the passage belongs to (第39条 = 39)
 
     @property
     def pages_shown(self) -> str:
@@ -52,9 +55,9 @@ class Citation:
         return SECTION_SEPARATOR.join(self.section_path)
 
     def label(self) -> str:
-        """`title · section · 第N页` (or `第N行` for a catalogue row; `· OCR识别` for scanned text), as shown
+        """`title（文号） · section · 第N页` (or `第N行` for a catalogue row; `· OCR识别` for scanned text), as shown
         next to answers."""
-        parts = [self.title]
+        parts = [f"{self.title}（{self.doc_number}）" if self.doc_number else self.title]
         if self.section_path:
             parts.append(self.section)
         if self.pages_shown:
@@ -83,15 +86,40 @@ class Filters:
 
     doc_ids: documents (full id or unique prefix); kinds: parser kinds (pdf, docx, ...);
     section_prefix: the chunk's section path must start with this (compared as text,
-    e.g. "第二章" or "第二章 组织机构 > 第八条").
+    e.g. "第二章" or "第二章 组织机构 > 第八条"). The official-document fields read from each
+    document (`ingest.official`): issuers: the 发文机关 must contain one of these names;
+    issued_from / issued_to: the 发布日期 lies in this range (ISO dates, both ends included;
+    documents stating no date are left out); in_force_on: an ISO day; documents known not to
+    be in force on it (废止, expired, not yet effective) are left out, documents that state
+    nothing about their validity are kept.
     """
 
     doc_ids: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     section_prefix: str = ""
+    issuers: tuple[str, ...] = ()
+    issued_from: str = ""
+    issued_to: str = ""
+    in_force_on: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("issued_from", "issued_to", "in_force_on"):
+            value = getattr(self, name)
+            if value and not _is_iso_date(value):
+                raise ValueError(f"{name} must be a date written YYYY-MM-DD, got {value!r}")
+        if self.issued_from and self.issued_to and self.issued_from > self.issued_to:
+            raise ValueError(f"issued_from {self.issued_from} is after issued_to {self.issued_to}")
 
     def is_empty(self) -> bool:
-        return not (self.doc_ids or self.kinds or self.section_prefix)
+        return not (self.doc_ids or self.kinds or self.section_prefix or self.issuers or self.issued_from
+                    or self.issued_to or self.in_force_on)
+
+
+def _is_iso_date(value: str) -> bool:
+    try:
+        return date.fromisoformat(value).isoformat() == value
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -159,6 +187,7 @@ class DocumentRecord:
     chars: int
     file_hash: str
     ingested_at: str
+    official: OfficialMeta = field(default_factory=OfficialMeta)  # 文号, issuer, dates, validity
 
 
 class FileStatus(str, Enum):

@@ -421,6 +421,35 @@ def label_number(entry: str) -> int | None:
     return chinese_number(match.group(1)) if match else None
 
 
+def article_number(section_path: Sequence[str]) -> int | None:
+    """The number of the innermost article (第X条) in a section path: the one form 第39条 and
+    第三十九条 share (39), stored with each chunk and used to look an article up."""
+    for entry in reversed(section_path):
+        if _ARTICLE_LABEL.match(entry):
+            return label_number(entry)
+    return None
+
+
+def regulation_title(section_path: Sequence[str]) -> str:
+    """The entry just above the first 第X编/章/节/条 of a section path: the title of the regulation
+    holding the passage in a compilation ("" when the path starts with a structure label)."""
+    above = ""
+    for entry in section_path:
+        if any(pattern.match(entry.strip()) for pattern in STRUCTURE_PATTERNS.values()):
+            return above
+        above = entry
+    return ""
+
+
+_TITLE_NOISE = re.compile(r"[\s《》〈〉<>“”\"]|[（(](?:[0-9]{4}|[一二三四五六七八九〇]{4})年?[^（()）]{0,8}[）)]$")
+
+
+def bare_title(title: str) -> str:
+    """A law's name as people write it in a question: no spaces or 《》, no 「中华人民共和国」 in
+    front, no edition note such as 「（2018修正）」 behind."""
+    return _TITLE_NOISE.sub("", title.strip()).removeprefix("中华人民共和国")
+
+
 # A table-of-contents entry: a title followed by a dot leader (…… ····· ......) or a tab and
 # a page number at the end of the line.
 _TOC_ENTRY = re.compile(r"\S.*?(?:[.．·…‥⋯_]{3,}|\t)\s*[0-9０-９IVXivx]{1,4}\s*$")

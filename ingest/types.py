@@ -87,6 +87,48 @@ class RegisterRow:
 
 
 @dataclass(frozen=True)
+class OfficialMeta:
+    """What an official document states about itself: the facts users filter and cite by.
+
+    Every field is empty unless the document states it (nothing is guessed). `doc_number` is
+    the 文号 in one normalised form (brackets 〔〕, ASCII digits, no spaces): 穗府办规〔2024〕13号,
+    国务院令第535号. `issuer` is the 发文机关 (several joined with "、"). Dates are ISO
+    (YYYY-MM-DD): `issued` 发布/印发/成文日期, `effective` 施行日期, `expires` the end of a stated
+    validity period (有效期至), `repealed` the date it was repealed. `status` is a validity the
+    source states outright (有效, 失效, 废止); the status on a given day is `status_on`.
+    """
+
+    doc_number: str = ""
+    issuer: str = ""
+    issued: str = ""
+    effective: str = ""
+    expires: str = ""
+    repealed: str = ""
+    status: str = ""
+
+    def is_empty(self) -> bool:
+        return not any((self.doc_number, self.issuer, self.issued, self.effective, self.expires,
+                        self.repealed, self.status))
+
+    def status_on(self, day: str) -> str:
+        """The validity on `day` (ISO): 已废止, 已失效, 尚未施行, 有效, or "" when nothing is stated.
+
+        A stated repeal or expiry wins; then the effective date; a stated 有效 or a known date
+        before `day` with no end means in force.
+        """
+        if self.repealed and self.repealed <= day or self.status == "废止":
+            return "已废止"
+        if self.expires and self.expires < day or self.status == "失效":
+            return "已失效"
+        start = self.effective or self.issued
+        if start and start > day:
+            return "尚未施行"
+        if start or self.status == "有效":
+            return "有效"
+        return ""
+
+
+@dataclass(frozen=True)
 class Document:
     """A parsed source file.
 
@@ -109,6 +151,7 @@ class Document:
     ocr: bool = False  # the text was recognised from page images (a scanned PDF), not read from the file
     # tesseract's mean word confidence (0-100) over the recognised words of an OCR'd document
     ocr_confidence: float | None = None
+    official: OfficialMeta = field(default_factory=OfficialMeta)  # 文号, issuer, dates, validity
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None for unpaged documents."""

@@ -101,3 +101,21 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory, embedder):
         raise RuntimeError(f"corpus/ must ingest cleanly: {failed}")
     yield kb
     kb.close()
+
+
+@pytest.fixture(scope="session")
+def official_kb(tmp_path_factory, embedder):
+    """A real base over tests.samples.write_official_corpus (built once per session; tests must not change it)."""
+    from api.settings import Settings
+    from index.kb import KnowledgeBase
+    from tests import samples
+
+    folder = tmp_path_factory.mktemp("official")
+    files = samples.write_official_corpus(folder / "docs")
+    kb = KnowledgeBase(Settings(kb_dir=folder / "kb"), embedder=embedder)
+    from index.types import FileStatus
+
+    report = kb.ingest([folder / "docs"])
+    assert report.count(FileStatus.added) == len(files)
+    yield kb, files
+    kb.close()

@@ -613,3 +613,45 @@ def write_layout_pdf(path: Path, pages: Sequence[Sequence[PdfLine | str]], **opt
     """Write `layout_pdf_bytes(pages, **options)` to `path`."""
     path.write_bytes(layout_pdf_bytes(pages, **options))
     return path
+
+
+# -- official documents: 文号, issuers, dates and articles (made-up bodies and numbers) ----------------
+
+LAW_ARTICLES = [f"第{numeral}条 {text}" for numeral, text in [
+    ("一", "为了规范示范市的劳动用工，制定本法。"),
+    ("二", "本法适用于本市行政区域内的用人单位和劳动者。"),
+    ("三", "用人单位应当在用工之日起一个月内与劳动者订立书面劳动合同。"),
+    ("四", "劳动者有权拒绝违章指挥和强令冒险作业。"),
+    ("五", "本法自2020年1月1日起施行。"),
+]]
+RULES_ARTICLES = [f"第{numeral}条 {text}" for numeral, text in [
+    ("一", "根据《示范劳动法》，制定本条例。"),
+    ("二", "用人单位应当建立职工名册备查。"),
+    ("三", "职工名册应当包括劳动者姓名、性别、身份证号码和用工起始时间。"),
+    ("四", "本条例自2021年3月1日起施行。"),
+]]
+
+
+def write_official_corpus(folder: Path) -> dict[str, Path]:
+    """A law and its implementing rules (article 3 in both, 第三条 and 第3条 style), a notice in
+    force, an expired one and one repealed by its page, from three issuing bodies."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rules = [line.replace("第三条", "第3条") for line in RULES_ARTICLES]
+    files = {
+        "law": write_docx(folder / "示范劳动法.docx", [("heading", 0, "示范劳动法"),
+                                                       *(("paragraph", line) for line in LAW_ARTICLES)]),
+        "rules": write_docx(folder / "示范劳动法实施条例.docx", [("heading", 0, "示范劳动法实施条例"),
+                                                              *(("paragraph", line) for line in rules)]),
+    }
+    notices = {
+        "current": ("示范市人力资源局关于发放见习补贴的通知", "示人社规〔2024〕5号", "示范市人力资源局", "2024年5月6日",
+                    "本通知自2024年6月1日起施行，有效期5年。", "见习补贴按每人每月一千元发放。"),
+        "expired": ("示范市人力资源局关于发放培训补贴的通知", "示人社规〔2018〕2号", "示范市人力资源局", "2018年2月1日",
+                    "本通知自2018年3月1日起施行，有效期3年。", "培训补贴按每人每次五百元发放。"),
+        "other": ("示范市教育局关于发放助学补贴的通知", "示教规〔2023〕9号", "示范市教育局", "2023年9月1日",
+                  "本通知自2023年9月1日起施行。", "助学补贴按每人每年两千元发放。"),
+    }
+    for key, (title, number, issuer, day, effective, body) in notices.items():
+        lines = [title, number, "各有关单位：", f"为做好补贴工作，现通知如下。{body}", effective, issuer, day]
+        files[key] = write_pdf(folder / f"{key}.pdf", [lines])
+    return files

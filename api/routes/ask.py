@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["ask"])
 
 @router.post("/ask", response_model=AskResponse)
 def ask(body: AskRequest, kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> AskResponse:
-    answer = answer_question(kb, body.question)
+    answer = answer_question(kb, body.question, body.filters())
     answer_id = uuid.uuid4().hex
     # Kept with the answer so feedback can grade passages later (`policykb eval import-feedback`):
     # the chunks holding the cited sentences, else the passages the answer was read from.

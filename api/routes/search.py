@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import get_kb
-from api.schemas import CatalogueItemOut, GlossaryEntryOut, HitOut, SearchResponse
+from api.schemas import CatalogueItemOut, GlossaryEntryOut, HitOut, SearchResponse, official_filters
 from index.kb import KnowledgeBase
-from index.types import Filters, SearchMode
+from index.types import SearchMode
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -23,24 +24,37 @@ def search(
     doc: Annotated[list[str], Query(description="Document id or id prefix; repeatable")] = [],
     kind: Annotated[list[str], Query(description="File type (pdf, docx, catalogue …); repeatable")] = [],
     section: Annotated[str, Query(max_length=500, description="Section-path prefix, e.g. 清廉村居 > 村务清爽")] = "",
+    issuer: Annotated[list[str], Query(description="发文机关 (or part of it); repeatable")] = [],
+    issued_from: Annotated[date | None, Query(description="发布日期 on or after (YYYY-MM-DD)")] = None,
+    issued_to: Annotated[date | None, Query(description="发布日期 on or before (YYYY-MM-DD)")] = None,
+    in_force: Annotated[bool, Query(description="Only documents not known to be repealed, expired or not yet "
+                                                "in force today")] = False,
 ) -> SearchResponse:
-    hits = kb.search(q, k=k, mode=mode, filters=Filters(tuple(doc), tuple(kind), section))
+    filters = official_filters(issuer, issued_from, issued_to, in_force, doc_ids=tuple(doc), kinds=tuple(kind),
+                               section_prefix=section)
+    hits = kb.search(q, k=k, mode=mode, filters=filters)
     return SearchResponse(query=q, mode=mode.value, k=k, terms=kb.tokenizer.tokenize(q),
                           hits=[HitOut.of(h) for h in hits])
 
 
 @router.get("/facets")
 def facets(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> dict:
-    """What the search filters can offer: documents, file types, catalogue units and categories."""
+    """What the search filters can offer: documents, file types, issuing bodies, the range of issue
+    dates, catalogue units and categories."""
     documents = kb.documents()
+    issuers = sorted({name for d in documents for name in d.official.issuer.split("、") if name})
+    dates = sorted(d.official.issued for d in documents if d.official.issued)
     units: dict[str, list[str]] = {}
     for record in kb.catalogue():
         categories = units.setdefault(record.item.unit, [])
         if record.item.category and record.item.category not in categories:
             categories.append(record.item.category)
     return {
-        "documents": [{"id": d.id, "title": d.title, "kind": d.kind} for d in documents],
+        "documents": [{"id": d.id, "title": d.title, "kind": d.kind, "doc_number": d.official.doc_number}
+                      for d in documents],
         "kinds": sorted({d.kind for d in documents}),
+        "issuers": issuers,
+        "issued": {"from": dates[0], "to": dates[-1]} if dates else None,
         "units": [{"unit": unit, "categories": categories} for unit, categories in units.items()],
     }
 

@@ -10,7 +10,8 @@
 
   var SELECTION_KEY = "policykb-trainer:selection";
   var SEARCH_KEY = "policykb-trainer:search";
-  var KIND_NAMES = { text: "文本", pdf: "PDF", docx: "Word", html: "网页", catalogue: "标准目录" };
+  var KIND_NAMES = { text: "文本", pdf: "PDF", docx: "Word", doc: "Word（.doc）", wps: "WPS", ofd: "OFD",
+    html: "网页", catalogue: "标准目录", register: "登记表" };
   var GROUPS = [
     { key: "passages", name: "原文段落" },
     { key: "terms", name: "术语" },
@@ -201,6 +202,16 @@
       (facets.kinds || []).forEach(function (kind) {
         kinds.appendChild(option(kind, KIND_NAMES[kind] || kind));
       });
+      var issuers = $("filter-issuer");
+      (facets.issuers || []).forEach(function (name) {
+        issuers.appendChild(option(name, name));
+      });
+      if (facets.issued) {
+        ["filter-from", "filter-to"].forEach(function (id) {
+          $(id).min = facets.issued.from;
+          $(id).max = facets.issued.to;
+        });
+      }
     }, function (error) {
       setStatus($("search-status"), "筛选条件加载失败：" + error.message, true);
     });
@@ -239,6 +250,10 @@
       doc: $("filter-doc").value,
       section: $("filter-section").value,
       kind: $("filter-kind").value,
+      issuer: $("filter-issuer").value,
+      issued_from: $("filter-from").value,
+      issued_to: $("filter-to").value,
+      in_force: $("filter-in-force").checked,
       mode: $("filter-mode").value
     };
   }
@@ -255,6 +270,15 @@
     if (params.doc) query.append("doc", params.doc);
     if (params.kind) query.append("kind", params.kind);
     if (params.section) query.append("section", params.section);
+    if (params.issuer) query.append("issuer", params.issuer);
+    if (params.issued_from) query.append("issued_from", params.issued_from);
+    if (params.issued_to) query.append("issued_to", params.issued_to);
+    if (params.in_force) query.append("in_force", "true");
+    if (params.issued_from && params.issued_to && params.issued_from > params.issued_to) {
+      setStatus($("search-status"), "发布日期的起始日不能晚于截止日。", true);
+      $("filter-from").focus();
+      return;
+    }
     var results = $("results");
     results.setAttribute("aria-busy", "true");
     $("search-button").disabled = true;
@@ -567,7 +591,8 @@
       event.preventDefault();
       runSearch(false);
     });
-    ["filter-doc", "filter-section", "filter-kind", "filter-mode"].forEach(function (id) {
+    ["filter-doc", "filter-section", "filter-kind", "filter-issuer", "filter-from", "filter-to", "filter-in-force",
+     "filter-mode"].forEach(function (id) {
       $(id).addEventListener("change", function () { if ($("q").value.trim()) runSearch(false); });
     });
     $("glossary-filter").addEventListener("input", renderGlossary);
@@ -576,12 +601,15 @@
     loadFacets().then(function () {
       if (!previous || !previous.q) return;
       $("q").value = previous.q;
-      ["doc", "section", "kind", "mode"].forEach(function (name) {
+      ["doc", "section", "kind", "issuer", "mode"].forEach(function (name) {
         var select = $("filter-" + name);
         if (previous[name] && select.querySelector('option[value="' + CSS.escape(previous[name]) + '"]')) {
           select.value = previous[name];
         }
       });
+      if (previous.issued_from) $("filter-from").value = previous.issued_from;
+      if (previous.issued_to) $("filter-to").value = previous.issued_to;
+      $("filter-in-force").checked = !!previous.in_force;
       runSearch(false);
     });
     loadGlossary();

@@ -9,14 +9,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from ingest.official import read_official
 from ingest.ocr import OcrOptions
 from ingest.types import Document, ParseError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["PARSERS", "check_file", "document_id", "parse_file"]
+
+_TABLES = ("catalogue", "register")  # rows are records; a table states no 文号 or date of its own
 
 
 def document_id(text: str) -> str:
@@ -104,6 +108,8 @@ def parse_file(path: Path, max_bytes: int | None = None, ocr: OcrOptions | None 
 
     if not document.text.strip():
         raise ParseError(f"{name}: no text found in the file")
+    if document.kind not in _TABLES and document.official.is_empty():
+        document = replace(document, official=read_official(document.text, document.title))
     return document
 
 

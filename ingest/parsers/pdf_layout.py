@@ -412,12 +412,17 @@ def title_from_lines(lines: Sequence[SizedLine]) -> str | None:
                 continue
         if _ORDER_NUMBER.match(block[0]):
             continue
+        # The 版头 of an official document (「XX人民政府办公厅文件」, GB/T 9704) is the issuer's mark, set
+        # larger than anything else on the page; the title follows it.
+        if len(block) == 1 and _ISSUER_MARK.match(block[0]):
+            continue
         title = undouble(join_title_lines(block))
         if title_like(title):
             return title
     return None
 
 
+_ISSUER_MARK = re.compile(r"^\S.{1,40}文件$")
 # "第535号", "第 12 号": the number line under the heading of a promulgation order.
 _ORDER_NUMBER = re.compile(r"^[（(]?第\s*[0-9０-９一二三四五六七八九十百千零〇]+\s*号[）)]?$")
 

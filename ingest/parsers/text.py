@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import html
 import logging
 import re
 from pathlib import Path
@@ -15,7 +16,15 @@ from ingest.types import Document, Heading, ParseError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["bom_encoding", "decode_text", "first_line_title", "join_lines", "markdown_headings", "parse_text"]
+__all__ = [
+    "bom_encoding",
+    "decode_text",
+    "first_line_title",
+    "join_lines",
+    "markdown_headings",
+    "markdown_source_text",
+    "parse_text",
+]
 
 # Byte order marks; the UTF-32 LE mark starts with the UTF-16 LE one, so UTF-32 is tried first.
 _BOMS = (
@@ -43,16 +52,29 @@ _CODE_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# YAML front matter (Jekyll, Hugo, VuePress): a "---" block at the very start of the file.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>(?:.*\n){0,80}?)(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+_FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*[\"']?(?P<title>[^\"'\n]+?)[\"']?[ \t]*$", re.MULTILINE)
+# Raw HTML inside Markdown: block ends and <br> are line breaks, other tags are markup. A tag
+# starts with an ASCII letter, so LawRefBook's <中华人民共和国劳动合同法> title marks stay.
+_HTML_BREAK = re.compile(r"<br\s*/?>|</(?:p|div|h[1-6]|li|tr|blockquote)\s*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>\n]*)?/?>")
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Attribute lists of kramdown / Pandoc / markdown-it-attrs: {align="center"}, {#id .class}, {: .note}.
+_ATTRIBUTE = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s{}]+))"
+_ATTRIBUTE_LIST = re.compile(rf"[ \t]*\{{:?[ \t]*{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUTE})*[ \t]*\}}")
+# markdown-it-container fences (VuePress "::: tip 标题" … ":::"): the fence is markup, its title is shown.
+_CONTAINER_FENCE = re.compile(r"^[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*)?[ \t]*(?P<title>.*?)[ \t]*$", re.MULTILINE)
 
 
 def parse_text(path: Path) -> Document:
     """A .txt file (kind "text") or a Markdown file (kind "markdown", with `#` headings)."""
     text = clean_text(normalize_newlines(decode_text(path.read_bytes(), path.name)))
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
-        text = _HTML_COMMENT.sub("", text)  # not shown when Markdown is rendered
+        text, stated_title = markdown_source_text(text)
         kind = "markdown"
         headings = markdown_headings(text)
-        title = heading_text(text, headings[0]) if headings else first_line_title(text)
+        title = stated_title or (heading_text(text, headings[0]) if headings else first_line_title(text))
     else:
         kind = "text"
         headings = ()
@@ -65,6 +87,28 @@ def parse_text(path: Path) -> Document:
         text=text,
         headings=headings,
     )
+
+
+def markdown_source_text(text: str) -> tuple[str, str]:
+    """Markdown source as a reader of the rendered page sees it, and the front matter's title.
+
+    Left out, as rendering leaves them out: HTML comments, YAML front matter, raw HTML tags
+    (block ends and <br> become line breaks), attribute lists ({align="center"}) and container
+    fences (::: tip … :::, whose title stays as a line). HTML entities (&emsp; &nbsp; &lt;)
+    become their characters. Headings, lists and emphasis marks stay: the chunker reads them.
+    """
+    text = _HTML_COMMENT.sub("", text)
+    title = ""
+    if front := _FRONT_MATTER.match(text):
+        if named := _FRONT_MATTER_TITLE.search(front.group("yaml")):
+            title = named.group("title").strip()
+        text = text[front.end() :]
+    text = _HTML_BREAK.sub("\n", text)
+    text = _HTML_TAG.sub("", text)
+    text = _ATTRIBUTE_LIST.sub("", text)
+    text = _CONTAINER_FENCE.sub(lambda match: match.group("title"), text)
+    text = _HTML_ENTITY.sub(lambda match: html.unescape(match.group(0)), text)
+    return clean_text(text), title
 
 
 def decode_text(data: bytes, name: str) -> str:

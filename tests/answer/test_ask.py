@@ -97,3 +97,41 @@ def test_sentence_bounds_widen_to_whole_sentences():
     start = text.index("五清")
     assert text[slice(*sentence_bounds(text, start, start + 2))] == "第二句有五清，还有别的。"
     assert text[slice(*sentence_bounds(text, len(text) - 2, len(text)))] == "第三句"
+
+
+# -- articles named in the question and documents named by their 文号 ---------------------------
+
+
+def test_a_named_article_is_answered_by_structure(official_kb):
+    from tests.samples import LAW_ARTICLES
+
+    kb, _ = official_kb
+    answer = ask(kb, "示范劳动法第三条说了什么")
+    assert answer.kind is AnswerKind.article
+    assert answer.text == LAW_ARTICLES[2]  # the whole article, not a similar sentence of the rules
+    assert {e.citation.title for e in answer.citations} == {"示范劳动法"}
+    rules = ask(kb, "示范劳动法实施条例第三条")  # written 第3条 in that document
+    assert rules.kind is AnswerKind.article and "职工名册应当包括" in rules.text
+
+
+def test_an_article_the_law_does_not_have_is_said_so(official_kb):
+    kb, _ = official_kb
+    answer = ask(kb, "示范劳动法第九十条规定了什么")
+    assert answer.kind is AnswerKind.none
+    assert answer.text == "知识库中的《示范劳动法》没有第90条。"
+
+
+def test_a_question_naming_a_doc_number_is_answered_from_that_document(official_kb):
+    kb, _ = official_kb
+    answer = ask(kb, "示人社规[2018]2号的补贴标准是多少")  # written with [] instead of 〔〕
+    assert answer.citations
+    assert {e.citation.doc_number for e in answer.citations} == {"示人社规〔2018〕2号"}
+
+
+def test_ask_filters_leave_out_expired_documents(official_kb):
+    from index.types import Filters
+
+    kb, _ = official_kb
+    answer = ask(kb, "示范市人力资源局发放的培训补贴标准是多少", Filters(in_force_on="2026-12-02"))
+    assert all(e.citation.doc_number != "示人社规〔2018〕2号" for e in answer.citations)
+    assert all(h.citation.doc_number != "示人社规〔2018〕2号" for h in answer.passages)

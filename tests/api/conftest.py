@@ -75,3 +75,16 @@ def browser(playwright):
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield chromium
     chromium.close()
+
+
+@pytest.fixture(scope="session")
+def official_server(official_kb) -> str:
+    """A real HTTP server over the official-documents base (tests.samples.write_official_corpus)."""
+    kb, _ = official_kb
+    from pydantic import SecretStr
+
+    settings = kb.settings.model_copy(update={"api_key": SecretStr(API_KEY)})
+    server = LiveServer(create_app(settings, kb), free_port())
+    server.start()
+    yield server.url
+    server.stop()

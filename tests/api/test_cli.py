@@ -120,3 +120,29 @@ def test_ask_glossary_catalogue_and_eval_commands(corpus_dir_kb):
     result = invoke(corpus_dir_kb, "eval", "qa", "--json")
     summary = json.loads(result.output)
     assert summary["questions"] >= 48 and 0 <= summary["abstention_precision"] <= 1
+
+
+def test_docs_and_filters_on_official_documents(tmp_path):
+    from tests import samples
+
+    samples.write_official_corpus(tmp_path / "docs")
+    kb = tmp_path / "kb"
+    assert invoke(kb, "ingest", str(tmp_path / "docs")).exit_code == 0
+
+    listed = {d["title"]: d for d in json.loads(invoke(kb, "docs", "--json").output)}
+    current = listed["示范市人力资源局关于发放见习补贴的通知"]
+    assert (current["doc_number"], current["issuer"], current["effective"], current["status"]) == (
+        "示人社规〔2024〕5号", "示范市人力资源局", "2024-06-01", "有效")
+    assert listed["示范市人力资源局关于发放培训补贴的通知"]["status"] == "已失效"
+    table = runner.invoke(app, ["--kb", str(kb), "docs"], env={"COLUMNS": "240"}).output
+    assert "文号" in table and "示人社规〔2024〕5号" in table
+
+    hits = json.loads(invoke(kb, "search", "补贴发放标准", "--json", "--k", "20", "--issuer", "示范市教育局").output)
+    assert {h["citation"]["title"] for h in hits} == {"示范市教育局关于发放助学补贴的通知"}
+    hits = json.loads(invoke(kb, "search", "补贴发放标准", "--json", "--k", "20", "--in-force").output)
+    assert "示范市人力资源局关于发放培训补贴的通知" not in {h["citation"]["title"] for h in hits}
+    bad = runner.invoke(app, ["--kb", str(kb), "search", "补贴", "--issued-from", "2024/01/01"])
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+
+    answer = json.loads(invoke(kb, "ask", "示范劳动法第三条说了什么", "--json").output)
+    assert answer["kind"] == "article"

@@ -204,3 +204,61 @@ def test_document_rerank_reorders_the_fused_candidates(built_kb):
     expected = document_rerank(ScoredIds(ids, scores), [h.citation.title for h in plain], original.rerank_weight)
     assert [h.chunk.id for h in reranked] == expected.ids[:5].tolist()
     assert [h.score for h in reranked] == pytest.approx(expected.scores[:5].tolist())
+
+
+# -- official documents: filters, the documents list, articles by structure -------------------
+
+
+def _titles(hits) -> set[str]:
+    return {hit.citation.title for hit in hits}
+
+
+def test_the_documents_list_carries_what_each_document_states(official_kb):
+    kb, _ = official_kb
+    by_title = {record.title: record.official for record in kb.documents()}
+    current = by_title["示范市人力资源局关于发放见习补贴的通知"]
+    assert (current.doc_number, current.issuer, current.issued) == ("示人社规〔2024〕5号", "示范市人力资源局", "2024-05-06")
+    assert (current.effective, current.expires) == ("2024-06-01", "2029-05-31")
+    assert by_title["示范劳动法"].effective == "2020-01-01"
+
+
+def test_search_filters_by_issuer_date_range_and_validity(official_kb):
+    kb, _ = official_kb
+    everything = _titles(kb.search("补贴发放标准", k=20))
+    assert len({t for t in everything if t.endswith("补贴的通知")}) == 3
+    hr = _titles(kb.search("补贴发放标准", k=20, filters=Filters(issuers=("人力资源局",))))
+    assert hr == {"示范市人力资源局关于发放见习补贴的通知", "示范市人力资源局关于发放培训补贴的通知"}
+    recent = _titles(kb.search("补贴发放标准", k=20, filters=Filters(issued_from="2023-01-01", issued_to="2023-12-31")))
+    assert recent == {"示范市教育局关于发放助学补贴的通知"}
+    in_force = _titles(kb.search("补贴发放标准", k=20, filters=Filters(in_force_on="2026-12-02")))
+    assert "示范市人力资源局关于发放培训补贴的通知" not in in_force  # 2018 + 有效期3年: expired
+    assert {"示范市人力资源局关于发放见习补贴的通知", "示范劳动法"} <= in_force  # the law states no end
+    before = _titles(kb.search("补贴发放标准", k=20, filters=Filters(in_force_on="2024-05-20")))
+    assert "示范市人力资源局关于发放见习补贴的通知" not in before  # not yet in force on that day
+
+
+def test_citations_carry_the_doc_number_and_the_article(official_kb):
+    kb, _ = official_kb
+    hit = kb.search("见习补贴", k=1)[0]
+    assert hit.citation.doc_number == "示人社规〔2024〕5号"
+    assert hit.citation.label().startswith("示范市人力资源局关于发放见习补贴的通知（示人社规〔2024〕5号）")
+    (article,) = [h for h in kb.search("书面劳动合同 一个月内", k=5) if h.citation.title == "示范劳动法"][:1]
+    assert article.citation.article == 3
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [("示范劳动法第三条说了什么", "示范劳动法"), ("示范劳动法第3条", "示范劳动法"),
+     ("《示范劳动法实施条例》第三条", "示范劳动法实施条例"), ("示范劳动法实施条例第3条是什么", "示范劳动法实施条例")],
+)
+def test_an_article_is_found_by_structure_in_either_numeral(official_kb, question, title):
+    kb, _ = official_kb
+    hits = kb.article(question, 3)
+    assert {h.citation.title for h in hits} == {title}
+    assert all(h.citation.article == 3 for h in hits)
+
+
+def test_no_article_without_a_named_document(official_kb):
+    kb, _ = official_kb
+    assert kb.article("第三条说了什么", 3) == []
+    assert kb.article("示范劳动法第九十条", 90) == []

@@ -93,3 +93,33 @@ def test_expansion_terms_come_from_the_feedback_passages(tokenizer):
     assert retriever.search("老板不给工资怎么办", k=5).ids.tolist() == []
     assert set(retriever.search_tokens(query + terms, k=5).ids.tolist()) == {1, 2}
     assert retriever.expansion_terms([], exclude=query, count=4) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "passage"),
+    [("第39条", "第三十九条 劳动者有下列情形之一的"), ("第三十九条", "第39条 劳动者有下列情形之一的"),
+     ("第一百零五条", "第105条"), ("第二章", "第2章 总则")],
+)
+def test_article_numbers_in_either_numeral_are_one_token(tokenizer, query, passage):
+    (token,) = [t for t in tokenizer.tokenize(query) if t.startswith("第")]
+    assert token in tokenizer.tokenize(passage)
+
+
+def test_bm25_finds_an_article_written_in_the_other_numeral(tokenizer):
+    retriever = BM25Retriever(tokenizer)
+    retriever.add(np.array([1, 2, 3]), ["第三十九条 劳动者有下列情形之一的，用人单位可以解除劳动合同。",
+                                        "第三十条 用人单位应当按照劳动合同约定支付劳动报酬。",
+                                        "第九条 用人单位招用劳动者，不得扣押劳动者的居民身份证。"])
+    assert retriever.search("第39条", 3).ids.tolist()[0] == 1
+    assert retriever.search("第9条", 3).ids.tolist()[0] == 3  # not 第三十九条, whose 十九 jieba would match
+
+
+def test_doc_numbers_in_any_bracket_match_and_others_only_share_the_year(tokenizer):
+    retriever = BM25Retriever(tokenizer)
+    retriever.add(np.array([1, 2, 3]), ["根据穗府办规〔2024〕13号的规定执行。", "依照国办发〔2024〕13号执行。",
+                                        "另见穗府办规〔2023〕13号。"])
+    ranked = retriever.search("穗府办规[2024]13号", 3)
+    assert ranked.ids.tolist()[0] == 1
+    assert ranked.scores[0] > 2 * ranked.scores[1]  # the others share one token of many
+    assert tokenizer.tokenize("国务院令 第 535 号")[0] == "第535号"  # an order number is no article reference
+    assert "国务院令第535号" in tokenizer.tokenize("中华人民共和国国务院令第535号")

@@ -89,18 +89,23 @@ def test_embedding_cache_round_trip(store):
 _ADDED_IN = {  # the columns each schema version added, dropped to make a base as older versions wrote it
     2: (("documents", "ocr"),),
     3: (("documents", "ocr_confidence"), ("chunks", "page_end"), ("chunks", "page_label"), ("chunks", "context")),
+    4: (*(("documents", name) for name in ("doc_number", "issuer", "issued", "effective", "expires", "repealed",
+                                           "status")), ("chunks", "article")),
 }
+_NOTICE = "穗测办〔2024〕3号\n测试市办公厅关于测试的通知\n第一页\n第五条 本通知自2024年9月1日起施行。"
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_older_base_gains_the_new_columns_on_open(tmp_path, version):
     path = tmp_path / "kb.sqlite"
     store = Store(path)
-    doc = Document("d1", "标题", "docs/a.txt", "pdf", "第一页\n第二页", pages=(Page(1, 0, 3), Page(2, 4, 7)))
-    store.replace_document(doc, [Chunk("d1", "第一页\n第二页", 0, 7, (), 1, page_end=2)], "h", 7, [])
+    doc = Document("d1", "测试市办公厅关于测试的通知", "docs/a.txt", "pdf", _NOTICE,
+                   pages=(Page(1, 0, 30), Page(2, 30, len(_NOTICE))))
+    store.replace_document(doc, [Chunk("d1", _NOTICE, 0, len(_NOTICE), ("第五条",), 1, page_end=2)], "h", 7, [])
     store.close()
     with sqlite3.connect(path) as db:
-        for added in range(version + 1, 4):
+        db.execute("DROP INDEX chunks_article")
+        for added in range(version + 1, 5):
             for table, column in _ADDED_IN[added]:
                 db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         db.execute("UPDATE meta SET value=? WHERE key='schema'", (str(version),))
@@ -108,10 +113,15 @@ def test_an_older_base_gains_the_new_columns_on_open(tmp_path, version):
     try:
         columns = {row[1] for row in store._db.execute("PRAGMA table_info(chunks)")}
         columns |= {row[1] for row in store._db.execute("PRAGMA table_info(documents)")}
-        assert {"ocr", "ocr_confidence", "page_end", "page_label", "context"} <= columns
-        assert store._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "3"
+        assert {"ocr", "ocr_confidence", "page_end", "page_label", "context", "doc_number", "article"} <= columns
+        assert store._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == "4"
         (chunk, citation), = store.chunks(store.chunk_ids().tolist()).values()
-        assert (chunk.page, chunk.page_end, citation.pages_shown) == (1, 1, "1")  # the old base knew one page
+        if version < 3:  # the old base knew one page
+            assert (chunk.page, chunk.page_end, citation.pages_shown) == (1, 1, "1")
+        # the official fields are read from the stored text, the article number from the section path
+        assert (citation.doc_number, citation.article) == ("穗测办〔2024〕3号", 5)
+        (record,) = store.documents()
+        assert (record.official.issuer, record.official.effective) == ("测试市办公厅", "2024-09-01")
     finally:
         store.close()
 

@@ -252,7 +252,7 @@ def test_title_is_docinfo_title_when_the_first_page_prints_it(tmp_path):
     unstated = parse_ofd(build_ofd(tmp_path / "unstated.ofd", [runs_of(lines)]))
 
     assert stated.title == "关于开展示例工作的通知"
-    assert unstated.title == "某某市示例局文件"  # without DocInfo the first display line is taken
+    assert unstated.title == "关于开展示例工作的通知"  # without DocInfo: the display block after the 版头 mark
 
 
 def test_stale_or_placeholder_docinfo_title_gives_way_to_the_display_line(tmp_path):

@@ -480,6 +480,32 @@ def test_markdown_html_comments_are_not_text(tmp_path):
     assert [line for line in doc.text.split("\n") if line] == ["# 某某法", "2020年通过", "## 第一章 总则", "第一条 为了规范，制定本法。"]
 
 
+def test_markdown_site_source_reads_as_the_rendered_page(tmp_path):
+    """Front matter, raw HTML, entities, attribute lists and ::: containers (VuePress-style sites)."""
+    path = tmp_path / "rules.md"
+    path.write_text(
+        "---\ntitle: 示范管理办法\ndate: 2022-07-01\ntags:\n  - 规章\n---\n\n"
+        "::: tip 修订信息\n\n（2022年4月6日示范部令第26号公布&emsp;自2022年7月1日起施行）\n\n:::\n\n"
+        "## 第一章&emsp;总&emsp;则{align=\"center\"}\n\n"
+        '<p id="t">&emsp;&emsp;<b>第一条</b>&emsp;为了示范，制定本办法。<br>\n第二款内容。</p>\n'
+        "根据《关于修改<示范法>的决定》执行 &lt;附件&gt;\n",
+        encoding="utf-8",
+    )
+    doc = parse_text(path)
+    lines = [line.strip() for line in doc.text.split("\n") if line.strip()]
+    assert doc.title == "示范管理办法"  # the front matter's title: the page has no level-1 heading
+    assert lines == [
+        "修订信息",
+        "（2022年4月6日示范部令第26号公布\u2003自2022年7月1日起施行）",
+        "## 第一章\u2003总\u2003则",
+        "第一条\u2003为了示范，制定本办法。",
+        "第二款内容。",
+        "根据《关于修改<示范法>的决定》执行 <附件>",  # <示范法> is a title mark, not a tag
+    ]
+    official = parse_file(path).official  # parse_file reads the official fields of every parser's text
+    assert (official.doc_number, official.effective) == ("示范部令第26号", "2022-07-01")
+
+
 def test_text_files_lose_invisible_characters_and_radical_code_points(tmp_path):
     path = tmp_path / "law.txt"
     path.write_text("第⼀条\u200b 为了保护劳动者的合法权益，制定本法。", encoding="utf-8")

@@ -294,3 +294,14 @@ def test_pages_that_differ_only_in_their_digits_are_text_not_running_lines(tmp_p
     doc = parse_pdf(samples.write_pdf(tmp_path / "short.pdf", pages))
     assert "第2页正文" in doc.text and "示范市人民政府公报" not in doc.text and "— 2 —" not in doc.text
     assert [page.label for page in doc.pages] == ["1", "2", "3"]
+
+
+def test_the_issuer_mark_of_a_red_header_is_not_the_title(tmp_path):
+    """GB/T 9704 sets the 版头 「XX文件」 larger than anything else; the title is the next display block."""
+    from tests.samples import PdfLine
+
+    pages = [[PdfLine("示范市人民政府办公厅文件", size=26, centred=True), PdfLine("示府办〔2024〕7号", centred=True),
+              PdfLine("示范市人民政府办公厅关于加强社区服务站管理的通知", size=18, centred=True),
+              "各区人民政府，市政府各部门：", "为规范社区服务站管理，现就有关事项通知如下。"]]
+    doc = parse_pdf(samples.write_layout_pdf(tmp_path / "red.pdf", pages))
+    assert doc.title == "示范市人民政府办公厅关于加强社区服务站管理的通知"
