@@ -40,12 +40,13 @@ __all__ = [
 ]
 
 _CJK = "\u4e00-\u9fff"
+_YEAR_DIGITS = r"((?:19|20)\d{2}|(?:１９|２０)[０-９]{2})"
 _OPEN = "〔[【（(［﹝{｛"
 _CLOSE = "〕]】）)］﹞}｝"
 # 发文字号: 机关代字 + 〔年份〕 + 序号 + 号 (GB/T 9704 7.2.4), in any bracket OCR or typists use.
 DOC_NUMBER = re.compile(
-    rf"([{_CJK}]{{1,16}})\s*[{re.escape(_OPEN)}]\s*((?:19|20)\d{{2}}|(?:１９|２０)[０-９]{{2}})\s*"
-    rf"[{re.escape(_CLOSE)}]\s*第?\s*([0-9０-９]{{1,5}})\s*号"
+    rf"([{_CJK}]{{1,16}})\s*(?:[{re.escape(_OPEN)}]\s*{_YEAR_DIGITS}\s*[{re.escape(_CLOSE)}]?"
+    rf"|{_YEAR_DIGITS}\s*[{re.escape(_CLOSE)}])\s*(第?)\s*([0-9０-９]{{1,5}})\s*号"
 )
 # The number of a promulgation order: 国务院令第535号, 中华人民共和国主席令（第七十三号）.
 ORDER_NUMBER = re.compile(
@@ -85,10 +86,11 @@ _EFFECTIVE_RANGE = re.compile(
 )
 _VALID_YEARS = re.compile(r"有效期\s*(?:为|是)?\s*([0-9]{1,2}|[一二三四五六七八九十两]{1,3})\s*年")
 _VALID_UNTIL = re.compile(rf"有效期\s*(?:至|到)\s*(?:{DATE.pattern})")
-_CLAUSE_STOP = re.compile(r"[，,、（(：:]")
+_CLAUSE_STOP = re.compile(r"[，,、：:]")
 # The document as the subject of a clause: 「本办法」「七、本通知」「第五十四条 本办法」.
 _OWN_SUBJECT = re.compile(
-    rf"^(?:[一二三四五六七八九十百]+\s*[、．.]\s*|第[一二三四五六七八九十百千零〇0-9]+条\s*)?本[{_CJK}]{{1,8}}$"
+    rf"^(?:[（(]?\s*[一二三四五六七八九十百0-9０-９]+\s*[、．.）)]\s*|第[一二三四五六七八九十百千零〇0-9]+条\s*)?"
+    rf"本[{_CJK}]{{1,8}}$"
 )
 _TITLE_MARKS = re.compile(r"《([^《》]{2,80})》")
 _SENTENCE_STOP = re.compile(r"[。；！？\n]")
@@ -96,20 +98,32 @@ _SENTENCE_STOP = re.compile(r"[。；！？\n]")
 _NOTE_LINE = re.compile(r"^[（(].*(?:通过|公布|发布|施行|修正|修订).*[）)]$")
 _NOTE_START = re.compile(rf"^\s*(?:{DATE.pattern})")
 _NOTE_VERBS = re.compile(r"通过|公布|发布|颁布|施行|实施|修正|修订|批准")
-_ANNOUNCEMENT_NUMBER = re.compile(r"(?:公告|通告|令)?\s*第\s*[0-9一二三四五六七八九十百千零〇]+\s*号$")
+_ANNOUNCEMENT_NUMBER = re.compile(
+    r"(?:(?:公告|通告|令)(?:\s*第\s*[0-9一二三四五六七八九十百千零〇]+\s*号)?|第\s*[0-9一二三四五六七八九十百千零〇]+\s*号)$"
+)
 _PUBLISHED_VERB = re.compile(r"公布|发布|颁布")
 _PUBLISHED_IN_FORCE = re.compile(r"(?:公布|发布|颁布)\s*(?:并\s*)?(?:施行|实施|生效)")
 _AMENDED = re.compile(r"修正|修订|修改")
 _TAKES_EFFECT = re.compile(r"^\s*(?:起\s*)?(?:施行|实施|生效)")
 _PUBLISHED_BY = re.compile(rf"^\s*(?:由\s*)?([{_CJK}、，,]{{2,40}}?)\s*(?:联合)?(?:发布|公布|颁布)")
 _ADOPTED_BY = re.compile(
-    rf"(?:{DATE.pattern})\s*(?:由\s*)?(?:第[一二三四五六七八九十百]+届)?\s*([{_CJK}]{{2,30}}?)\s*第[一二三四五六七八九十百0-9]+次"
+    rf"(?:{DATE.pattern})\s*(?:[由经]\s*)?(?:第[一二三四五六七八九十百]+届)?\s*([{_CJK}]{{2,30}}?)\s*第[一二三四五六七八九十百0-9]+次"
 )
 # What a signature line (发文机关署名) never contains: sentence punctuation, labels, brackets.
 _NOT_SIGNATURE = re.compile(r"[，。；：:、？！?!《》“”\"()（）|,]|^附件|^[第（(一二三四五六七八九十0-9]")
 _ISSUER_IN_TITLE = re.compile(rf"^(?!关于)(?P<who>[^《》“”]{{2,80}}?)\s*(?:关于|印发|转发|联合印发)")
+_SIGNED_BY = re.compile(r"签\s*发\s*人\s*[：:].{0,12}")
+_BRACKET_OPEN = ("（", "(", "[", "【", "〔")
+_BRACKETED_END = re.compile(r"[）)\]】〕]\s*[。.]?")
+_BRACKETED = re.compile(r"[（(][^（）()]{2,80}[）)]")
 _HEAD_LINES = 12  # the 版头 and title block: the 文号 line stands within them
-_MAX_SIGNATURE_LINES = 4
+_MAX_SIGNATURE_LINES = 10  # a joint document's signature names every issuing body
+_EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")  # group 1 or 2
+_LINE_MARKUP = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+)")
+# The last character of an organisation's name (部 厅 局 委 会 院 办 …): a 2-3 character signer
+# token without one is a person or a post (行长 潘功胜, 总理 温家宝), not an issuing body.
+_ORGANISATION_END = set("部厅局委会院办处室府行署司所站队组社校馆台团厂联协盟心")
+_ISSUER_MARK_LINE = re.compile(r"^\S.{1,40}文件$")
 
 
 @dataclass(frozen=True)
@@ -135,8 +149,10 @@ def normalise_doc_number(text: str) -> str:
     """
     text = "".join(unicodedata.normalize("NFKC", text).split())
     if match := DOC_NUMBER.search(text):
-        agency, year, number = match.groups()
-        return f"{agency}〔{_ascii(year)}〕{int(_ascii(number))}号"
+        agency, year, di, number = (match.group(1), match.group(2) or match.group(3), match.group(4),
+                                    match.group(5))
+        di = "第" if di and agency.endswith("令") else ""  # an order's 〔2022〕第2号 keeps its 第
+        return f"{agency}〔{_ascii(year)}〕{di}{int(_ascii(number))}号"
     if match := ORDER_NUMBER.search(text):
         value = chinese_number(_ascii(match.group(2)))
         return f"{match.group(1)}第{value}号" if value is not None else text
@@ -227,7 +243,7 @@ def read_official(text: str, title: str = "") -> OfficialMeta:
     `title` is the document's title as the parser found it; it names the issuer in the
     「发文机关关于…的通知」 form and tells the document's own 《title》 from others it quotes.
     """
-    lines = [line.strip() for line in text.splitlines()]
+    lines = [_plain_line(line) for line in text.splitlines()]
     lines = [line for line in lines if line]
     readings = [
         _labelled(lines),
@@ -239,7 +255,7 @@ def read_official(text: str, title: str = "") -> OfficialMeta:
         _printed(lines),
     ]
     found = _merge(readings)
-    issuer = found.issuer or _issuer_in_title(title or (lines[0] if lines else ""))
+    issuer = found.issuer or _order_issuer(found.doc_number) or _issuer_in_title(title or (lines[0] if lines else ""))
     issued = found.written or found.published
     effective, expires = _effective(text, title, found.promulgated, _printed(lines).published)
     return OfficialMeta(
@@ -251,6 +267,13 @@ def read_official(text: str, title: str = "") -> OfficialMeta:
         repealed=found.repealed,
         status=found.status,
     )
+
+
+def _plain_line(line: str) -> str:
+    """A line without the markup a Markdown or plain-text source may keep: heading marks, list
+    bullets, emphasis (**…**, __…__)."""
+    line = _EMPHASIS.sub(lambda match: match.group(1) or match.group(2), line.strip())
+    return _LINE_MARKUP.sub("", line).strip()
 
 
 def _merge(readings: Sequence[_Found]) -> _Found:
@@ -290,17 +313,28 @@ def _labelled(lines: Sequence[str]) -> _Found:
 
 
 def _head(lines: Sequence[str]) -> _Found:
-    """The 版头: the issuing body's mark 「XX文件」 and a line holding only the 发文字号 (and 签发人)."""
+    """The 版头 and title block: the issuing body's mark 「XX文件」 and the document's own 发文字号.
+
+    A 文号 is the document's own where it stands alone on a line (beside a 签发人 at most, or
+    wrapped in brackets), closes the title line in brackets (「…的通知（银发〔2021〕259号）」, as
+    reposts and databases print it), or opens a line whose rest is the bracketed title
+    (「中国人民银行令〔2025〕第12号（…管理办法）」). In a sentence it names another document.
+    """
     number = issuer = ""
-    for line in lines[:_HEAD_LINES]:
-        if not issuer and line.endswith("文件") and 4 <= len(line) <= 40 and not _NOT_SIGNATURE.search(line):
+    for index, line in enumerate(lines[:_HEAD_LINES]):
+        if not issuer and _ISSUER_MARK_LINE.match(line) and not _NOT_SIGNATURE.search(line):
             issuer = _organisation(line.removesuffix("文件"))
-        if not number:
-            for start, end, value in find_doc_numbers(line):
-                rest = (line[:start] + line[end:]).strip()
-                if len(rest) <= 2 or re.fullmatch(r"签\s*发\s*人\s*[：:].{0,12}", rest):
-                    number = value
-                    break
+        if number:
+            continue
+        for start, end, value in find_doc_numbers(line):
+            before, after = line[:start].strip(), line[end:].strip()
+            rest = (before + after).strip("（()）[]【】〔〕 \u3000")
+            alone = len(rest) <= 2 or bool(_SIGNED_BY.fullmatch(rest))
+            closes_title = index <= 1 and _BRACKETED_END.fullmatch(after) and before.endswith(_BRACKET_OPEN)
+            opens_line = not before and bool(_BRACKETED.fullmatch(after))
+            if alone or closes_title or opens_line:
+                number = value
+                break
     return _Found(doc_number=number, issuer=issuer)
 
 
@@ -310,7 +344,9 @@ def _order(lines: Sequence[str]) -> _Found:
         compact = "".join(line.split())
         joined = compact + "".join(lines[index + 1].split()) if index + 1 < len(lines) else compact
         match = ORDER_NUMBER.fullmatch(joined) or ORDER_NUMBER.fullmatch(compact)
-        if not match or not compact.endswith(("令", "号")):
+        if not match and (opening := ORDER_NUMBER.match(compact)) and compact[opening.end():][:1] in "《（(":
+            match = opening  # 「国务院令 第737号 《…》已经…通过，现予公布」 on one line
+        elif not match or not compact.endswith(("令", "号")):
             continue
         number = normalise_doc_number(match.group(0))
         issuer = _organisation(match.group(1).removesuffix("令"))
@@ -346,14 +382,30 @@ def _signature(lines: Sequence[str]) -> _Found:
             if not _is_signature_line(above):
                 break
             signers.insert(0, above)
-        names = [_organisation(name) for signer in signers for name in signer.split()]
-        issuer = "、".join(name for name in names if name)
+        tokens = [name for signer in signers for name in _signer_tokens(signer)]
+        names = [_organisation(name) for name in tokens if not _is_person_or_post(name)]
+        issuer = "、".join(dict.fromkeys(name for name in names if name))
+        signed_by_person = any(_is_person_or_post(name) for name in tokens)
         closes_paragraph = lines[index - 1].endswith(("。", "！", "；")) and "年" in line
-        if issuer or closes_paragraph:
+        if issuer or signed_by_person or closes_paragraph:
             blocks.append(_Found(issuer=issuer, written=parse_date(line), promulgated=parse_date(line)))
     if not blocks or len({block.written for block in blocks}) > 2:
         return _Found()
     return blocks[0]
+
+
+def _signer_tokens(line: str) -> list[str]:
+    """The names on a signature line; a post spaced out for alignment (「行　长」) is one token."""
+    tokens = line.split()
+    if tokens and all(len(token) == 1 for token in tokens):
+        return ["".join(tokens)]
+    return tokens
+
+
+def _is_person_or_post(token: str) -> bool:
+    """A signer token of two or three characters that no organisation name ends like: a person
+    (潘功胜) or a post (行长, 总理); an issuing body ends in 部, 局, 院, 行 …"""
+    return 1 <= len(token) <= 3 and token[-1] not in _ORGANISATION_END
 
 
 def _is_signature_line(line: str) -> bool:
@@ -431,6 +483,12 @@ def _printed(lines: Sequence[str]) -> _Found:
         if line.endswith("印发") and (value := parse_date(line)):
             return _Found(published=value)
     return _Found()
+
+
+def _order_issuer(number: str) -> str:
+    """The body an order's number names: 中国人民银行令〔2024〕第4号 -> 中国人民银行."""
+    agency, _ = split_doc_number(number)
+    return _organisation(agency.removesuffix("令")) if agency.endswith("令") else ""
 
 
 def _issuer_in_title(title: str) -> str:

@@ -63,6 +63,9 @@ _HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-
 # Attribute lists of kramdown / Pandoc / markdown-it-attrs: {align="center"}, {#id .class}, {: .note}.
 _ATTRIBUTE = r"(?:[#.][\w-]+|[\w-]+=(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s{}]+))"
 _ATTRIBUTE_LIST = re.compile(rf"[ \t]*\{{:?[ \t]*{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUTE})*[ \t]*\}}")
+# Strong emphasis (**…**, __…__) is shown as its text; single * and _ are left (footnote marks,
+# list bullets, file names).
+_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<![\w])__(?=\S)(.+?)(?<=\S)__(?![\w])")
 # markdown-it-container fences (VuePress "::: tip 标题" … ":::"): the fence is markup, its title is shown.
 _CONTAINER_FENCE = re.compile(r"^[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*)?[ \t]*(?P<title>.*?)[ \t]*$", re.MULTILINE)
 
@@ -74,7 +77,7 @@ def parse_text(path: Path) -> Document:
         text, stated_title = markdown_source_text(text)
         kind = "markdown"
         headings = markdown_headings(text)
-        title = stated_title or (heading_text(text, headings[0]) if headings else first_line_title(text))
+        title = stated_title or _markdown_title(text, headings)
     else:
         kind = "text"
         headings = ()
@@ -93,8 +96,8 @@ def markdown_source_text(text: str) -> tuple[str, str]:
     """Markdown source as a reader of the rendered page sees it, and the front matter's title.
 
     Left out, as rendering leaves them out: HTML comments, YAML front matter, raw HTML tags
-    (block ends and <br> become line breaks), attribute lists ({align="center"}) and container
-    fences (::: tip … :::, whose title stays as a line). HTML entities (&emsp; &nbsp; &lt;)
+    (block ends and <br> become line breaks), attribute lists ({align="center"}), container
+    fences (::: tip … :::, whose title stays as a line) and strong-emphasis marks (**第一条**). HTML entities (&emsp; &nbsp; &lt;)
     become their characters. Headings, lists and emphasis marks stay: the chunker reads them.
     """
     text = _HTML_COMMENT.sub("", text)
@@ -107,8 +110,21 @@ def markdown_source_text(text: str) -> tuple[str, str]:
     text = _HTML_TAG.sub("", text)
     text = _ATTRIBUTE_LIST.sub("", text)
     text = _CONTAINER_FENCE.sub(lambda match: match.group("title"), text)
+    text = _STRONG.sub(lambda match: match.group(1) or match.group(2), text)
     text = _HTML_ENTITY.sub(lambda match: html.unescape(match.group(0)), text)
     return clean_text(text), title
+
+
+_ISSUER_MARK = re.compile(r"^\S.{1,40}文件$")
+
+
+def _markdown_title(text: str, headings: tuple[Heading, ...]) -> str | None:
+    """The first heading, unless it is an official document's 版头 mark (「中国人民银行文件」,
+    GB/T 9704) with a heading after it; the first line when there is no heading."""
+    names = [heading_text(text, heading) for heading in headings[:2]]
+    if len(names) == 2 and _ISSUER_MARK.match(names[0]):
+        return names[1]
+    return names[0] if names else first_line_title(text)
 
 
 def decode_text(data: bytes, name: str) -> str:

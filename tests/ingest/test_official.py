@@ -144,6 +144,10 @@ def test_a_law_note_gives_the_adoption_date_and_body():
         ("2017年5月22日 由最高人民法院审判委员会第1718次会议通过\n2022年2月15日 施行",
          OfficialMeta(issuer="最高人民法院审判委员会", issued="2017-05-22", effective="2022-02-15")),
         ("2022年2月25日 中共中央、国务院发布", OfficialMeta(issuer="中共中央、国务院", issued="2022-02-25")),
+        ("1982年12月4日 全国人民代表大会公告公布施行",
+         OfficialMeta(issuer="全国人民代表大会", issued="1982-12-04", effective="1982-12-04")),
+        ("2008年7月14日 经人力资源和社会保障部第6次部务会议通过",
+         OfficialMeta(issuer="人力资源和社会保障部", issued="2008-07-14")),
         ("2018年12月5日 国务院第33次常务会议通过\n2019年2月17日 中华人民共和国国务院令第708号公布\n2019年4月1日 施行",
          OfficialMeta("中华人民共和国国务院令第708号", "中华人民共和国国务院", "2019-02-17", "2019-04-01")),
         ("1993年3月29日 中华人民共和国全国人民代表大会公告第八号公布施行",  # published and in force that day
@@ -175,6 +179,38 @@ def test_an_effective_date_without_qi():
     text = "示范补贴办法\n第二十三条 本办法自2019年2月1日实施，有效期5年。"
     official = read_official(text, "示范补贴办法")
     assert (official.effective, official.expires) == ("2019-02-01", "2024-01-31")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("示范市人民银行关于加强终端管理的通知（示银发〔2021〕259号）\n各分支机构：\n现通知如下。", "示银发〔2021〕259号"),
+        ("示范银行令〔2025〕第12号（示范客户识别管理办法）\n第一条 为了示范，制定本办法。", "示范银行令〔2025〕第12号"),
+        ("示范规定\n**示银发〔2013〕226号**\n各分支机构：", "示银发〔2013〕226号"),  # bold in a Markdown source
+        ("示范意见\n中支协发2023】 81 号\n各会员单位：", "中支协发〔2023〕81号"),  # OCR lost a bracket
+        ("示范条例\n中华人民共和国国务院令  第737号 《示范条例》已经国务院常务会议通过，现予公布。",
+         "中华人民共和国国务院令第737号"),  # the order and its text on one line
+        ("- **文号**：示协发〔2023〕34号\n- **发布日期**：2023年3月6日", "示协发〔2023〕34号"),
+        ("示范办法\n根据《示范条例》（示府〔2019〕3号）制定。", ""),  # a sentence cites another document
+    ],
+)
+def test_where_a_document_states_its_own_number(text, number):
+    assert read_official(text, text.split("\n")[0]).doc_number == number
+
+
+def test_persons_and_posts_above_the_date_are_no_issuer():
+    text = ("示范银行令〔2024〕第4号\n《示范细则》已经审议通过，现予发布，自发布之日起施行。\n"
+            "行　长\n2024年7月9日\n示范细则\n第一条 为了示范，制定本细则。")
+    official = read_official(text, "示范细则")
+    assert (official.issued, official.effective) == ("2024-07-09", "2024-07-09")
+    assert official.issuer == "示范银行"  # from the order, not 「行长」
+    signed = read_official("示范通知\n各单位：\n现通知如下。\n示范市财政局\n局长 王某某\n2021年3月1日", "示范通知")
+    assert signed.issuer == "示范市财政局"
+
+
+def test_an_item_numbered_clause_is_the_document_speaking():
+    text = "示范通知\n各单位：\n（一）本通知自 2022年3月1日起施行。"
+    assert read_official(text, "示范通知").effective == "2022-03-01"
 
 
 def test_an_effective_range_gives_both_ends():
