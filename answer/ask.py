@@ -83,8 +83,11 @@ def _article_answer(
     document of the base by its title (then the search answers, where BM25 matches 第39条
     and 第三十九条 alike).
     """
-    numbers = [n for m in _NAMED_ARTICLE.finditer(question) if (n := chinese_number(_ascii(m.group(1))))]
-    numbers = list(dict.fromkeys(numbers))[:_MAX_ARTICLES]
+    written: dict[int, str] = {}  # number -> the label as the question writes it (第五条 or 第5条)
+    for match in _NAMED_ARTICLE.finditer(question):
+        if (number := chinese_number(_ascii(match.group(1)))) and len(written) < _MAX_ARTICLES:
+            written.setdefault(number, "".join(match.group(0).split()))
+    numbers = list(written)
     if not numbers:
         return None
     evidence: list[Evidence] = []
@@ -109,10 +112,10 @@ def _article_answer(
         if not named:
             return None
         title = named[0].title
-        asked = "、".join(f"第{n}条" for n in missing)
+        asked = "、".join(written[n] for n in missing)
         return Answer(question, f"知识库中的《{title}》没有{asked}。", AnswerKind.none, (), passages)
     if missing:
-        texts.append(f"（没有找到第{'、第'.join(str(n) for n in missing)}条。）")
+        texts.append(f"（没有找到{'、'.join(written[n] for n in missing)}。）")
     return Answer(question, "\n".join(texts), AnswerKind.article, tuple(evidence), passages)
 
 

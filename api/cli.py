@@ -501,6 +501,10 @@ def eval_qa(
     except ValueError as error:
         _fail(error)
     kb = _open(ctx)
+    if not kb.documents():
+        kb.close()
+        _fail(ValueError(f"the base {kb.dir} is empty: ingest the documents the QA set asks about first "
+                         "(policykb ingest corpus/)"))
     try:
         if calibrate:
             result = qa.calibrate(kb, items)

@@ -475,7 +475,10 @@ class KnowledgeBase:
             length = max((len(name) for name in names if name in asked), default=0)
             if length >= 2:
                 named.append((length, chunk, citation))
-        if not named:
+        # The longest name the question holds wins even where that document lacks the article:
+        # 「劳动合同法实施条例第43条」 is not article 43 of 劳动合同法.
+        longest = max((len(bare_title(record.title)) for record in self.named_documents(question)), default=0)
+        if not named or max(length for length, _, _ in named) < longest:
             return []
         best = max(length for length, _, _ in named)
         chosen = [(chunk, citation) for length, chunk, citation in named if length == best]

@@ -118,7 +118,9 @@ def test_an_article_the_law_does_not_have_is_said_so(official_kb):
     kb, _ = official_kb
     answer = ask(kb, "示范劳动法第九十条规定了什么")
     assert answer.kind is AnswerKind.none
-    assert answer.text == "知识库中的《示范劳动法》没有第90条。"
+    assert answer.text == "知识库中的《示范劳动法》没有第九十条。"  # in the question's own numeral
+    rules = ask(kb, "示范劳动法实施条例第五条")  # the law has a 第五条; the rules, named, do not
+    assert rules.kind is AnswerKind.none and rules.text == "知识库中的《示范劳动法实施条例》没有第五条。"
 
 
 def test_a_question_naming_a_doc_number_is_answered_from_that_document(official_kb):

@@ -146,3 +146,8 @@ def test_docs_and_filters_on_official_documents(tmp_path):
 
     answer = json.loads(invoke(kb, "ask", "示范劳动法第三条说了什么", "--json").output)
     assert answer["kind"] == "article"
+
+
+def test_eval_qa_refuses_an_empty_base(tmp_path):
+    result = runner.invoke(app, ["--kb", str(tmp_path / "empty"), "eval", "qa"])
+    assert result.exit_code != 0 and "is empty" in " ".join(result.output.split())

@@ -262,3 +262,6 @@ def test_no_article_without_a_named_document(official_kb):
     kb, _ = official_kb
     assert kb.article("第三条说了什么", 3) == []
     assert kb.article("示范劳动法第九十条", 90) == []
+    # the rules have four articles: their 第五条 is missing, not 第五条 of the law (a shorter name)
+    assert kb.article("示范劳动法实施条例第五条", 5) == []
+    assert {h.citation.title for h in kb.article("示范劳动法第五条", 5)} == {"示范劳动法"}
