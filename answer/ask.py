@@ -22,7 +22,6 @@ from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase
 from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
 from ingest.chunking import SENTENCE_END, chinese_number
-from ingest.official import find_doc_numbers, same_doc_number
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +57,7 @@ def _documents_numbered(kb: KnowledgeBase, question: str, filters: Filters | Non
     """A question naming a stored document by its 文号 (in any bracket) is answered from that document."""
     if filters is not None and filters.doc_ids:
         return filters
-    asked = [number for _, _, number in find_doc_numbers(question)]
-    if not asked:
-        return filters
-    ids = tuple(record.id for record in kb.documents() if record.official.doc_number
-                and any(same_doc_number(record.official.doc_number, number) for number in asked))
+    ids = tuple(kb.numbered_documents(question))
     return replace(filters or Filters(), doc_ids=ids) if ids else filters
 
 
@@ -111,7 +106,7 @@ def _article_answer(
         named = kb.named_documents(question)
         if not named:
             return None
-        title = named[0].title
+        title = named[0][1]
         asked = "、".join(written[n] for n in missing)
         return Answer(question, f"知识库中的《{title}》没有{asked}。", AnswerKind.none, (), passages)
     if missing:

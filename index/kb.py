@@ -47,6 +47,7 @@ from index.types import (
     StoredDocument,
 )
 from ingest.chunking import bare_title, chunk_document, regulation_title
+from ingest.official import find_doc_numbers, same_doc_number
 from ingest.glossary import extract_glossary
 from ingest.parsers import check_file, parse_file
 from ingest.parsers.catalogue import catalogue_chunks
@@ -477,20 +478,29 @@ class KnowledgeBase:
                 named.append((length, chunk, citation))
         # The longest name the question holds wins even where that document lacks the article:
         # 「劳动合同法实施条例第43条」 is not article 43 of 劳动合同法.
-        longest = max((len(bare_title(record.title)) for record in self.named_documents(question)), default=0)
+        longest = max((len(bare_title(title)) for _, title in self.named_documents(question)), default=0)
         if not named or max(length for length, _, _ in named) < longest:
             return []
         best = max(length for length, _, _ in named)
         chosen = [(chunk, citation) for length, chunk, citation in named if length == best]
         return [Hit(chunk, citation, 1.0, rank, SearchMode.bm25) for rank, (chunk, citation) in enumerate(chosen, 1)]
 
-    def named_documents(self, question: str) -> list[DocumentRecord]:
-        """Documents whose title (as `bare_title` writes it) the question contains, longest name first."""
+    def named_documents(self, question: str) -> list[tuple[str, str]]:
+        """(id, title) of the documents whose title (as `bare_title` writes it) the question holds;
+        of the longest such name only."""
         asked = bare_title(question)
-        named = [(len(name), record) for record in self.store.documents()
-                 if len(name := bare_title(record.title)) >= 2 and name in asked]
-        best = max((length for length, _ in named), default=0)
-        return [record for length, record in named if length == best]
+        named = [(len(name), doc_id, title) for doc_id, title, _ in self.store.document_names()
+                 if len(name := bare_title(title)) >= 2 and name in asked]
+        best = max((length for length, _, _ in named), default=0)
+        return [(doc_id, title) for length, doc_id, title in named if length == best]
+
+    def numbered_documents(self, question: str) -> list[str]:
+        """Ids of the documents whose 文号 the question writes, in any bracket (`same_doc_number`)."""
+        asked = [number for _, _, number in find_doc_numbers(question)]
+        if not asked:
+            return []
+        return [doc_id for doc_id, _, number in self.store.document_names()
+                if number and any(same_doc_number(number, written) for written in asked)]
 
     def _rerank(self, ranked: ScoredIds, depth: int) -> ScoredIds:
         """The configured rerank stage over the best `depth` candidates."""

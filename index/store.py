@@ -373,6 +373,11 @@ class Store:
             ).fetchall()
         return [DocumentRecord(*row[:8], official=OfficialMeta(*row[8:])) for row in rows]
 
+    def document_names(self) -> list[tuple[str, str, str]]:
+        """(id, title, 文号) of every document, without counting chunks (for questions naming one)."""
+        with self._lock:
+            return self._db.execute("SELECT id, title, doc_number FROM documents ORDER BY source").fetchall()
+
     def document(self, doc_id: str) -> Document:
         with self._lock:
             row = self._db.execute(

@@ -29,6 +29,7 @@ from ingest.types import OfficialMeta
 
 __all__ = [
     "DOC_NUMBER",
+    "ISSUER_MARK",
     "ORDER_NUMBER",
     "doc_number_key",
     "find_doc_numbers",
@@ -123,7 +124,8 @@ _LINE_MARKUP = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+)")
 # The last character of an organisation's name (部 厅 局 委 会 院 办 …): a 2-3 character signer
 # token without one is a person or a post (行长 潘功胜, 总理 温家宝), not an issuing body.
 _ORGANISATION_END = set("部厅局委会院办处室府行署司所站队组社校馆台团厂联协盟心")
-_ISSUER_MARK_LINE = re.compile(r"^\S.{1,40}文件$")
+# The 版头's issuing-body mark (GB/T 9704 7.2.2): 「XX人民政府办公厅文件」, set larger than the title.
+ISSUER_MARK = re.compile(r"^\S.{1,40}文件$")
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,7 @@ def _head(lines: Sequence[str]) -> _Found:
     """
     number = issuer = ""
     for index, line in enumerate(lines[:_HEAD_LINES]):
-        if not issuer and _ISSUER_MARK_LINE.match(line) and not _NOT_SIGNATURE.search(line):
+        if not issuer and ISSUER_MARK.match(line) and not _NOT_SIGNATURE.search(line):
             issuer = _organisation(line.removesuffix("文件"))
         if number:
             continue

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from ingest.chunking import OUTLINE_PATTERNS, STRUCTURE_PATTERNS
 from ingest.normalize import clean_text
+from ingest.official import ISSUER_MARK
 from ingest.types import Page
 
 __all__ = ["EDGE_LINES", "Layout", "SizedLine", "display_width", "ends_sentence", "join_title_lines",
@@ -414,7 +415,7 @@ def title_from_lines(lines: Sequence[SizedLine]) -> str | None:
             continue
         # The 版头 of an official document (「XX人民政府办公厅文件」, GB/T 9704) is the issuer's mark, set
         # larger than anything else on the page; the title follows it.
-        if len(block) == 1 and _ISSUER_MARK.match(block[0]):
+        if len(block) == 1 and ISSUER_MARK.match(block[0]):
             continue
         title = undouble(join_title_lines(block))
         if title_like(title):
@@ -422,7 +423,6 @@ def title_from_lines(lines: Sequence[SizedLine]) -> str | None:
     return None
 
 
-_ISSUER_MARK = re.compile(r"^\S.{1,40}文件$")
 # "第535号", "第 12 号": the number line under the heading of a promulgation order.
 _ORDER_NUMBER = re.compile(r"^[（(]?第\s*[0-9０-９一二三四五六七八九十百千零〇]+\s*号[）)]?$")
 

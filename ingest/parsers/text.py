@@ -11,6 +11,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from ingest.normalize import clean_text
+from ingest.official import ISSUER_MARK
 from ingest.parsers import document_id
 from ingest.types import Document, Heading, ParseError
 
@@ -115,14 +116,12 @@ def markdown_source_text(text: str) -> tuple[str, str]:
     return clean_text(text), title
 
 
-_ISSUER_MARK = re.compile(r"^\S.{1,40}文件$")
-
 
 def _markdown_title(text: str, headings: tuple[Heading, ...]) -> str | None:
     """The first heading, unless it is an official document's 版头 mark (「中国人民银行文件」,
     GB/T 9704) with a heading after it; the first line when there is no heading."""
     names = [heading_text(text, heading) for heading in headings[:2]]
-    if len(names) == 2 and _ISSUER_MARK.match(names[0]):
+    if len(names) == 2 and ISSUER_MARK.match(names[0]):
         return names[1]
     return names[0] if names else first_line_title(text)
 
