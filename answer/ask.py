@@ -17,7 +17,7 @@ from answer.abstain import (
     STATED_COUNT,
     is_answerable,
 )
-from answer.extract import best_sentences, score_sentences
+from answer.extract import answer_unit, best_sentences, score_sentences
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase
 from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
@@ -271,5 +271,16 @@ def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...],
     signals = {"similarity": best.similarity, "coverage": best.coverage}
     if not is_answerable(best, settings.abstain_min_similarity, settings.abstain_min_coverage):
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages, **signals)
-    evidence = tuple(Evidence(s.hit.citation, s.text, s.start, s.end) for s in chosen)
-    return Answer(question, "".join(s.text for s in chosen), AnswerKind.passage, evidence, passages, **signals)
+    evidence = tuple(_unit(kb, s) for s in chosen)
+    text = "\n".join(e.sentence for e in evidence) if any("\n" in e.sentence for e in evidence) else "".join(
+        e.sentence for e in evidence)
+    return Answer(question, text, AnswerKind.passage, evidence, passages, **signals)
+
+
+def _unit(kb: KnowledgeBase, sentence) -> Evidence:
+    """The chosen sentence as an answer unit: a list lead-in comes with its items (answer_unit)."""
+    if not sentence.text.rstrip().endswith(("：", ":")):
+        return Evidence(sentence.hit.citation, sentence.text, sentence.start, sentence.end)
+    text = kb.store.document(sentence.hit.chunk.doc_id).text
+    end = answer_unit(text, sentence.start, sentence.end)
+    return Evidence(sentence.hit.citation, text[sentence.start : end], sentence.start, end)

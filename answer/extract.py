@@ -10,7 +10,7 @@ import numpy as np
 
 from index.lexical import ChineseTokenizer
 from index.types import Embedder, Hit
-from ingest.chunking import iter_lines, split_sentences
+from ingest.chunking import OUTLINE_PATTERNS, STRUCTURE_PATTERNS, iter_lines, split_sentences
 
 MIN_SENTENCE_CHARS = 6  # shorter fragments (headings, bylines) never answer anything
 
@@ -110,3 +110,42 @@ def best_sentences(scored: Sequence[ScoredSentence], weight: float, limit: int =
         if same_passage and other.score(weight) >= 0.9 * best.score(weight):
             chosen.append(other)
     return sorted(chosen, key=lambda s: s.start)
+
+
+# -- answer units ------------------------------------------------------------------------------
+
+# A sentence that introduces a list ends in a colon (「学生纪律处分的种类分为：」「有下列情形之一的，
+# 用人单位可以解除劳动合同：」); its items are the lines after it that open with an item label.
+_LEAD_IN_END = re.compile(r"[：:]\s*$")
+_ENUMERATED = re.compile(r"^[一二三四五六七八九十]+是")  # 一是…，二是…
+MAX_UNIT_CHARS = 800  # a list longer than this is cut after the last whole item that fits
+
+
+def is_item_line(line: str) -> bool:
+    """A line opening with a list label: 一、 （一） 1. （1） ① or 一是."""
+    line = line.lstrip(" \t\u3000")
+    return any(pattern.match(line) for pattern in OUTLINE_PATTERNS.values()) or bool(_ENUMERATED.match(line))
+
+
+def answer_unit(text: str, start: int, end: int, max_chars: int = MAX_UNIT_CHARS) -> int:
+    """Where the answer that starts with text[start:end] ends: after the list items that follow a
+    lead-in sentence (ending in ：), up to the next line that is no item (a new article, chapter
+    or paragraph) or `max_chars`; `end` itself when the sentence introduces no list.
+
+    The items are read from the document text, so a list that runs past the passage the
+    sentence was found in is answered whole.
+    """
+    if not _LEAD_IN_END.search(text[start:end]):
+        return end
+    unit_end = end
+    position = text.find("\n", end)
+    if position < 0 or text[end:position].strip():
+        return end  # the lead-in does not end its line: no item lines follow it
+    for line_start, line_end in iter_lines(text[position:]):
+        line = text[position + line_start : position + line_end]
+        if any(pattern.match(line) for pattern in STRUCTURE_PATTERNS.values()) or not is_item_line(line):
+            break
+        if position + line_end - start > max_chars:
+            break
+        unit_end = position + line_end
+    return unit_end

@@ -624,6 +624,12 @@ LAW_ARTICLES = [f"第{numeral}条 {text}" for numeral, text in [
     ("四", "劳动者有权拒绝违章指挥和强令冒险作业。"),
     ("五", "本法自2020年1月1日起施行。"),
 ]]
+DISCIPLINE_ARTICLES = [
+    "第五条 学生有违纪行为的，学校应当给予批评教育，并可视情节给予纪律处分。",
+    "第六条 学生纪律处分的种类分为：",
+    "（一）警告；", "（二）严重警告；", "（三）记过；", "（四）留校察看；", "（五）开除学籍。",
+    "第七条 纪律处分决定应当以书面形式送达学生本人。",
+]
 RULES_ARTICLES = [f"第{numeral}条 {text}" for numeral, text in [
     ("一", "根据《示范劳动法》，制定本条例。"),
     ("二", "用人单位应当建立职工名册备查。"),
@@ -633,8 +639,8 @@ RULES_ARTICLES = [f"第{numeral}条 {text}" for numeral, text in [
 
 
 def write_official_corpus(folder: Path) -> dict[str, Path]:
-    """A law and its implementing rules (article 3 in both, 第三条 and 第3条 style), a notice in
-    force, an expired one and one repealed by its page, from three issuing bodies."""
+    """A law and its implementing rules (article 3 in both, 第三条 and 第3条 style), a school's
+    rules with a list article, a notice in force, an expired one and one from another issuing body."""
     folder.mkdir(parents=True, exist_ok=True)
     rules = [line.replace("第三条", "第3条") for line in RULES_ARTICLES]
     files = {
@@ -642,6 +648,8 @@ def write_official_corpus(folder: Path) -> dict[str, Path]:
                                                        *(("paragraph", line) for line in LAW_ARTICLES)]),
         "rules": write_docx(folder / "示范劳动法实施条例.docx", [("heading", 0, "示范劳动法实施条例"),
                                                               *(("paragraph", line) for line in rules)]),
+        "discipline": write_docx(folder / "示范学院学生纪律处分办法.docx", [
+            ("heading", 0, "示范学院学生纪律处分办法"), *(("paragraph", line) for line in DISCIPLINE_ARTICLES)]),
     }
     notices = {
         "current": ("示范市人力资源局关于发放见习补贴的通知", "示人社规〔2024〕5号", "示范市人力资源局", "2024年5月6日",

@@ -137,3 +137,13 @@ def test_ask_filters_leave_out_expired_documents(official_kb):
     answer = ask(kb, "示范市人力资源局发放的培训补贴标准是多少", Filters(in_force_on="2026-12-02"))
     assert all(e.citation.doc_number != "示人社规〔2018〕2号" for e in answer.citations)
     assert all(h.citation.doc_number != "示人社规〔2018〕2号" for h in answer.passages)
+
+
+def test_a_list_question_gets_the_items_not_only_the_lead_in(official_kb):
+    kb, _ = official_kb
+    answer = ask(kb, "学生纪律处分的种类有哪些")
+    assert answer.kind is AnswerKind.passage
+    for kind in ("警告", "严重警告", "记过", "留校察看", "开除学籍"):
+        assert kind in answer.text
+    assert answer.citations[0].citation.title == "示范学院学生纪律处分办法"
+    assert answer.citations[0].sentence.startswith("第六条 学生纪律处分的种类分为：")
