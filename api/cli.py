@@ -490,14 +490,16 @@ def eval_qa(
     ctx: typer.Context,
     dataset: Annotated[Path | None, typer.Option(help="QA set (JSONL) [default: eval/datasets/seed_qa.jsonl]")] = None,
     calibrate: Annotated[bool, typer.Option(help="Sweep the abstention thresholds and print the best")] = False,
+    half: Annotated[str, typer.Option(help="all, dev (the development half) or report (the report half)")] = "all",
     show: Annotated[bool, typer.Option(help="List every question with its outcome")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Share of answers with all required facts and a correct citation; abstention precision/recall."""
+    """Share of answers with all required facts and a correct citation; abstention precision/recall;
+    the same per question type."""
     from eval import qa
 
     try:
-        items = qa.load_qa(dataset or qa.DEFAULT_DATASET)
+        items = qa.half(qa.load_qa(dataset or qa.DEFAULT_DATASET), half)
     except ValueError as error:
         _fail(error)
     kb = _open(ctx)
@@ -526,8 +528,9 @@ def eval_qa(
     finally:
         kb.close()
     summary = qa.summarize(outcomes)
+    types = qa.by_type(outcomes)
     if as_json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps({**summary, "by_type": types} if len(types) > 1 else summary, ensure_ascii=False, indent=2))
         return
     if show:
         for o in outcomes:
@@ -538,6 +541,15 @@ def eval_qa(
     for key, value in summary.items():
         table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
+    if len(types) > 1:
+        by_type = Table("type", "questions", "answered right", "refused right", "facts", "citation")
+        for name, row in types.items():
+            answered = f"{row['answered_right']:.3f}" if row["answerable"] else "–"
+            refused = f"{row['refused_right']:.3f}" if row["unanswerable"] else "–"
+            by_type.add_row(name or "(none)", str(row["questions"]), answered, refused,
+                            f"{row['facts_share']:.3f}" if row["answerable"] else "–",
+                            f"{row['citation_share']:.3f}" if row["answerable"] else "–")
+        console.print(by_type)
 
 
 class _EvalProgress:

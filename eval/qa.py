@@ -24,6 +24,7 @@ class QAItem:
     expect: str
     facts: tuple[str, ...]
     citations: tuple[tuple[str, str], ...]  # acceptable (source file name, section-path prefix)
+    type: str = ""  # the kind of question: list, number, date, article, off_topic … (eval/datasets/README.md)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def load_qa(path: Path = DEFAULT_DATASET) -> list[QAItem]:
                     str(row["id"]), row["question"], bool(row["answerable"]), row.get("expect", ""),
                     tuple(row.get("facts", ())),
                     tuple((c["source"], c.get("section", "")) for c in row.get("citations", ())),
+                    str(row.get("type", "")),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
@@ -86,12 +88,36 @@ def summarize(outcomes: Sequence[QAOutcome]) -> dict[str, float | int]:
         "questions": len(outcomes),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
+        # the targets of issue #15: every required fact and a correct citation; unanswerable ones refused
+        "answered_right": _share(sum(o.facts_ok and o.citation_ok for o in answerable), len(answerable)),
+        "refused_right": _share(sum(o.abstained for o in unanswerable), len(unanswerable)),
         "facts_share": _share(sum(o.facts_ok for o in answerable), len(answerable)),
         "citation_share": _share(sum(o.citation_ok for o in answerable), len(answerable)),
         "abstention_precision": _share(correct_abstentions, len(abstained)),
         "abstention_recall": _share(correct_abstentions, len(unanswerable)),
         "abstained": len(abstained),
     }
+
+
+def by_type(outcomes: Sequence[QAOutcome]) -> dict[str, dict[str, float | int]]:
+    """`summarize` per question type (items without a type under "")."""
+    types: dict[str, list[QAOutcome]] = {}
+    for outcome in outcomes:
+        types.setdefault(outcome.item.type, []).append(outcome)
+    return {name: summarize(group) for name, group in sorted(types.items())}
+
+
+def half(items: Sequence[QAItem], name: str) -> list[QAItem]:
+    """The development half, the report half (a fixed split by a hash of the id, the one
+    calibration uses), or all items."""
+    if name == "all":
+        return list(items)
+    development, report = split_for_calibration(items)
+    if name in ("dev", "development"):
+        return development
+    if name == "report":
+        return report
+    raise ValueError(f"unknown half {name!r}; use all, dev or report")
 
 
 def _share(part: int, whole: int) -> float:

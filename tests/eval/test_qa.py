@@ -82,3 +82,25 @@ def test_missing_or_broken_dataset_is_a_clear_error(tmp_path):
     broken.write_text('{"id": "x"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="broken.jsonl:1"):
         qa.load_qa(broken)
+
+
+def test_by_type_and_the_fixed_halves():
+    from dataclasses import replace
+
+    listed = replace(ITEM, id="b1", type="list")
+    refused = qa.QAItem("b2", "火星上的规定", False, "none", (), (), "off_topic")
+    good = Evidence(citation("seed.txt", ("边实践边探索",)), "句子", 0, 2)
+    outcomes = [
+        qa.judge(listed, Answer("问题", "176个", AnswerKind.passage, (good,), ())),
+        qa.judge(refused, Answer("火星上的规定", "没有", AnswerKind.none, (), ())),
+    ]
+    types = qa.by_type(outcomes)
+    assert set(types) == {"list", "off_topic"}
+    assert (types["list"]["answered_right"], types["off_topic"]["refused_right"]) == (1.0, 1.0)
+    items = [replace(ITEM, id=f"q{n}") for n in range(40)]
+    development, report = qa.half(items, "dev"), qa.half(items, "report")
+    assert sorted(i.id for i in development + report) == sorted(i.id for i in items)
+    assert not {i.id for i in development} & {i.id for i in report} and development and report
+    assert qa.half(items, "report") == report  # fixed: the same split every time
+    with pytest.raises(ValueError, match="unknown half"):
+        qa.half(items, "test")
