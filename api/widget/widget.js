@@ -108,6 +108,8 @@
     "  background: #fff; flex: none; }",
     ".input { flex: 1; min-width: 0; padding: 8px 10px; border: 1px solid #c9cdd4; border-radius: 8px;",
     "  background: #fff; font-size: 14px; }",
+    ".counter { align-self: center; font-size: 12px; color: #6b7280; white-space: nowrap; }",
+    ".counter.full { color: #b42318; font-weight: 600; }",
     ".input:focus-visible { outline: 2px solid #1a56db; outline-offset: 0; border-color: #1a56db; }",
     ".send { padding: 8px 16px; border: 0; border-radius: 8px; background: #b3261e; color: #fff; }",
     "@media (max-width: 480px) {",
@@ -133,7 +135,9 @@
     '<button type="button" class="close" aria-label="关闭">×</button></div>' +
     '<div class="log" role="log" aria-live="polite"></div>' +
     '<form class="composer" novalidate>' +
-    '<input class="input" type="text" autocomplete="off" aria-label="输入问题" placeholder="请输入问题，按回车发送">' +
+    '<input class="input" type="text" autocomplete="off" aria-label="输入问题" placeholder="请输入问题，按回车发送"' +
+    ' aria-describedby="pkb-counter">' +
+    '<span class="counter" id="pkb-counter"></span>' +
     '<button type="submit" class="send">发送</button></form>' +
     "</div></div>";
 
@@ -289,7 +293,9 @@
     var data = msg.answer || {};
     var none = data.kind === "none";
     var box = el("div", "msg a" + (none ? " none" : ""));
-    if (none) box.appendChild(el("p", "none-title", "没有找到相关内容"));
+    // The body says why (not found, or mentioned without the detail asked for): the heading
+    // must not contradict a body that says the base mentions the term.
+    if (none) box.appendChild(el("p", "none-title", "没有明确答案"));
     if (str(data.text)) box.appendChild(el("p", "text", str(data.text)));
     var cites = Array.isArray(data.citations) ? data.citations : [];
     if (cites.length) {
@@ -313,7 +319,22 @@
       log.appendChild(loading);
     }
     ui.send.disabled = pending;
-    log.scrollTop = log.scrollHeight;
+    // A new answer opens at its start (a long one is read from the top, not from its citations);
+    // the question above it stays in view when it fits.
+    var last = log.lastElementChild;
+    if (!pending && last && last.classList.contains("a") && last.previousElementSibling) {
+      log.scrollTop = last.previousElementSibling.offsetTop - log.offsetTop;
+    } else {
+      log.scrollTop = log.scrollHeight;
+    }
+  }
+
+  function updateCounter() {
+    var used = ui.input.value.length;
+    ui.counter.textContent = used + "/" + MAX_QUESTION;
+    ui.counter.classList.toggle("full", used >= MAX_QUESTION);
+    ui.counter.setAttribute("aria-label", used >= MAX_QUESTION
+      ? "已达到问题长度上限" + MAX_QUESTION + "字" : "已输入" + used + "字，上限" + MAX_QUESTION + "字");
   }
 
   // -- actions -------------------------------------------------------------------------------
@@ -339,6 +360,7 @@
     state.messages.push({ role: "user", text: question });
     pending = true;
     ui.input.value = "";
+    updateCounter();
     saveState();
     render();
     request("POST", "api/ask", { question: question }).then(
@@ -402,12 +424,15 @@
       launcher: root.querySelector(".launcher"), panel: root.querySelector(".panel"),
       log: root.querySelector(".log"), form: root.querySelector(".composer"),
       input: root.querySelector(".input"), send: root.querySelector(".send"),
+      counter: root.querySelector(".counter"),
     };
     root.querySelector(".launcher-text").textContent = TITLE;
     root.querySelector(".title").textContent = TITLE;
     ui.panel.setAttribute("aria-label", TITLE);
     ui.launcher.setAttribute("aria-label", "打开" + TITLE);
     ui.input.maxLength = MAX_QUESTION;
+    ui.input.addEventListener("input", updateCounter);
+    updateCounter();
 
     ui.launcher.addEventListener("click", function () { setOpen(ui.panel.hidden, true); });
     root.querySelector(".close").addEventListener("click", function () { setOpen(false, true); });

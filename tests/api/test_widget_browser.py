@@ -177,7 +177,7 @@ def test_abstention_is_shown_as_not_found(open_page, live_server):
     assert body["kind"] == "none"
     answer = page.locator(".msg.a").last
     expect(answer).to_have_class("msg a none")
-    expect(answer.locator(".none-title")).to_have_text("没有找到相关内容")
+    expect(answer.locator(".none-title")).to_have_text("没有明确答案")
     if body["text"]:
         expect(answer.locator(".text")).to_have_text(body["text"])
 
@@ -444,3 +444,37 @@ def test_data_api_overrides_the_api_base(open_page, live_server):
     page.locator(".launcher").click()
     expect(page.get_by_role("dialog", name="政策问答")).to_be_visible()  # the default title
     expect(page.locator(".suggestion")).to_have_text(["经由网关的问题？"])
+
+
+def test_the_question_limit_is_visible_and_a_long_answer_opens_at_its_start(open_page, live_server):
+    from playwright.sync_api import expect
+
+    long_text = "。".join(f"第{n}句很长的回答内容用于测试滚动位置" for n in range(60))
+    fake = {"answer_id": "x", "question": "问题", "text": long_text, "kind": "passage", "passages": [],
+            "citations": [{"citation": {"doc_id": "d", "title": "标题", "source": "x.txt", "kind": "text",
+                                        "section_path": [], "section": "", "page": None, "row": None, "start": 0,
+                                        "end": 1, "label": f"标题 · {n}"},
+                           "sentence": "句", "start": 0, "end": 1, "passage": "句", "highlight_start": 0,
+                           "highlight_end": 1} for n in range(8)]}
+    page = open_page()
+    page.goto(live_server + "/demo")
+    page.route("**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                         body=json.dumps(fake)))
+    open_widget(page)
+    counter = page.locator(".counter")
+    expect(counter).to_have_text("0/200")
+    page.get_by_label("输入问题").fill("问" * 250)  # pasted past the limit: cut, and the counter says so
+    expect(counter).to_have_text("200/200")
+    expect(counter).to_have_class("counter full")
+    page.get_by_label("输入问题").fill("很长的回答会从哪里开始显示")
+    expect(counter).to_have_text("13/200")
+    page.get_by_label("输入问题").press("Enter")
+    answer = page.locator(".msg.a").last
+    expect(answer.locator(".text")).to_have_text(long_text)
+    expect(counter).to_have_text("0/200")
+    # the answer's first line is in view, not its citations at the bottom
+    visible = shadow(page, """(() => { const log = root.querySelector('.log');
+        const answer = [...log.querySelectorAll('.msg.a')].pop();
+        return answer.offsetTop - log.offsetTop >= log.scrollTop
+            && answer.offsetTop - log.offsetTop < log.scrollTop + log.clientHeight; })()""")
+    assert visible
