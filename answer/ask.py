@@ -45,12 +45,30 @@ def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Ans
     filters = _documents_numbered(kb, question, filters)
     vector = kb.embedder.encode_queries([question])[0]  # once, for the search and for scoring sentences
     passages = tuple(kb.search(question, k=settings.answer_passages, vector=vector, filters=filters))
-    return (
+    answer = (
         _article_answer(kb, question, passages, filters)
         or _glossary_answer(kb, question, passages)
         or _catalogue_answer(kb, question, passages)
         or _passage_answer(kb, question, passages, vector)
     )
+    return replace(answer, citations=merge_evidence(kb, answer.citations))
+
+
+def merge_evidence(kb: KnowledgeBase, evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
+    """One citation per passage: sentences cited from the same chunk become one span (a reader
+    never sees the same label twice), in the order their first sentence was cited."""
+    groups: dict[tuple[str, int, int], list[Evidence]] = {}
+    for item in evidence:
+        groups.setdefault((item.citation.doc_id, item.citation.start, item.citation.end), []).append(item)
+    merged = []
+    for (doc_id, _, _), items in groups.items():
+        if len(items) == 1:
+            merged.append(items[0])
+            continue
+        start, end = min(i.start for i in items), max(i.end for i in items)
+        text = kb.store.document(doc_id).text
+        merged.append(Evidence(items[0].citation, text[start:end], start, end))
+    return tuple(merged)
 
 
 def _documents_numbered(kb: KnowledgeBase, question: str, filters: Filters | None) -> Filters | None:

@@ -147,3 +147,14 @@ def test_a_list_question_gets_the_items_not_only_the_lead_in(official_kb):
         assert kind in answer.text
     assert answer.citations[0].citation.title == "示范学院学生纪律处分办法"
     assert answer.citations[0].sentence.startswith("第六条 学生纪律处分的种类分为：")
+
+
+def test_one_passage_is_cited_once(corpus_kb):
+    for question in ("村居建设的五清是什么", "监督检查的节奏是怎样的", "清廉学校包括哪些内容"):
+        answer = ask(corpus_kb, question)
+        labels = [e.citation.label() for e in answer.citations]
+        spans = [(e.citation.doc_id, e.citation.start, e.citation.end) for e in answer.citations]
+        assert len(spans) == len(set(spans)), labels
+        if answer.kind is AnswerKind.passage:  # a merged citation still quotes the document exactly
+            for e in answer.citations:
+                assert corpus_kb.store.document(e.citation.doc_id).text[e.start:e.end] == e.sentence
