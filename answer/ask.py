@@ -45,6 +45,10 @@ def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Ans
     filters = _documents_numbered(kb, question, filters)
     vector = kb.embedder.encode_queries([question])[0]  # once, for the search and for scoring sentences
     passages = tuple(kb.search(question, k=settings.answer_passages, vector=vector, filters=filters))
+    unknown = kb.unknown_names(question)
+    if unknown:  # a city, a person or a body the base never mentions: say which, quote nothing
+        named = "”“".join(unknown)
+        return Answer(question, f"知识库中没有关于“{named}”的内容。", AnswerKind.none, (), passages)
     answer = (
         _article_answer(kb, question, passages, filters)
         or _glossary_answer(kb, question, passages)

@@ -57,6 +57,7 @@ from ingest.types import ParseError
 log = logging.getLogger(__name__)
 
 MAX_K = 1000
+_NAME_TAGS = ("ns", "nr", "nt")  # jieba part-of-speech tags of places, persons (nr, nrfg, nrt), organisations
 
 
 class IngestListener:
@@ -493,6 +494,17 @@ class KnowledgeBase:
                  if len(name := bare_title(title)) >= 2 and name in asked]
         best = max((length for length, _, _ in named), default=0)
         return [(doc_id, title) for length, doc_id, title in named if length == best]
+
+    def unknown_names(self, question: str) -> list[str]:
+        """Place, person and organisation names in the question (jieba's ns/nr/nt tags, two
+        characters or more) that no stored document holds: 「上海」 in a question to a base of
+        Guangzhou documents. Common nouns are left alone: a layperson's 老板 or 小孩 is how they
+        ask about 用人单位 or 适龄儿童, not a sign the base lacks the answer."""
+        import jieba.posseg  # noqa: PLC0415 -- jieba's tagger loads its model on first use
+
+        names = [pair.word for pair in jieba.posseg.cut(question)
+                 if pair.flag.startswith(_NAME_TAGS) and len(pair.word) >= 2]
+        return [name for name in dict.fromkeys(names) if not self.store.mentions(name)]
 
     def numbered_documents(self, question: str) -> list[str]:
         """Ids of the documents whose 文号 the question writes, in any bracket (`same_doc_number`)."""

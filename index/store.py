@@ -373,6 +373,12 @@ class Store:
             ).fetchall()
         return [DocumentRecord(*row[:8], official=OfficialMeta(*row[8:])) for row in rows]
 
+    def mentions(self, term: str) -> bool:
+        """Whether any stored document's text holds `term` (a plain substring test)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM documents WHERE instr(text, ?) > 0 LIMIT 1", (term,)).fetchone() \
+                is not None
+
     def document_names(self) -> list[tuple[str, str, str]]:
         """(id, title, 文号) of every document, without counting chunks (for questions naming one)."""
         with self._lock:

@@ -158,3 +158,12 @@ def test_one_passage_is_cited_once(corpus_kb):
         if answer.kind is AnswerKind.passage:  # a merged citation still quotes the document exactly
             for e in answer.citations:
                 assert corpus_kb.store.document(e.citation.doc_id).text[e.start:e.end] == e.sentence
+
+
+def test_a_place_the_base_never_mentions_is_named_in_the_refusal(official_kb):
+    kb, _ = official_kb
+    answer = ask(kb, "上海市的见习补贴标准是多少")
+    assert answer.kind is AnswerKind.none and answer.citations == ()
+    assert answer.text == "知识库中没有关于“上海市”的内容。"
+    assert kb.unknown_names("见习补贴标准是多少") == []
+    assert kb.unknown_names("老板不给见习补贴怎么办") == []  # a common noun is no missing name
