@@ -20,7 +20,8 @@ MIN_SENTENCE_CHARS = 6  # shorter fragments (headings, bylines) never answer any
 ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (
         re.compile(r"哪天|哪一天|哪年|哪一年|什么时候|何时|几月|几号|什么时间|日期"),
-        re.compile(r"[0-9０-９]+月[0-9０-９]+日|[0-9０-９]{4}年|[今去前明]年|[0-9０-９]+月"),
+        # PDFs space out their dates (「2017 年 9 月 1 日」)
+        re.compile(r"[0-9０-９]+\s*月\s*[0-9０-９]+\s*日|[0-9０-９]{4}\s*年|[今去前明]年|[0-9０-９]+\s*月"),
     ),
     (
         re.compile(r"多少|几个|几项|几类|几大|几种|几条|几名|几家|数量"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -46,7 +47,7 @@ from index.types import (
     SearchMode,
     StoredDocument,
 )
-from ingest.chunking import bare_title, chunk_document, regulation_title
+from ingest.chunking import bare_title, chunk_document, names_of, regulation_title
 from ingest.official import find_doc_numbers, same_doc_number
 from ingest.glossary import extract_glossary
 from ingest.parsers import check_file, parse_file
@@ -74,6 +75,16 @@ class IngestListener:
 
     def file_done(self, result: FileResult) -> None:
         """A file is finished, whatever its status."""
+
+
+# The administrative level a place name may carry or leave out (衡阳市 / 衡阳, 广东省 / 广东).
+_DIVISION = re.compile(r"(?:特别行政区|自治区|自治州|自治县|省|市|区|县|州|镇|乡|村|旗|盟)$")
+
+
+def _name_forms(name: str) -> list[str]:
+    """A name, and a place name without its level when two characters or more remain."""
+    bare = _DIVISION.sub("", name)
+    return [name, bare] if bare != name and len(bare) >= 2 else [name]
 
 
 def file_sha256(path: Path) -> str:
@@ -473,13 +484,14 @@ class KnowledgeBase:
         asked = bare_title(question)
         named: list[tuple[int, Chunk, Citation]] = []
         for chunk, citation in self.store.article_chunks(number, allowed):
-            names = {bare_title(citation.title), bare_title(regulation_title(chunk.section_path))} - {""}
+            names = {*names_of(citation.title), bare_title(regulation_title(chunk.section_path))} - {""}
             length = max((len(name) for name in names if name in asked), default=0)
             if length >= 2:
                 named.append((length, chunk, citation))
         # The longest name the question holds wins even where that document lacks the article:
         # 「劳动合同法实施条例第43条」 is not article 43 of 劳动合同法.
-        longest = max((len(bare_title(title)) for _, title in self.named_documents(question)), default=0)
+        longest = max((len(name) for _, title in self.named_documents(question) for name in names_of(title)
+                       if name in bare_title(question)), default=0)
         if not named or max(length for length, _, _ in named) < longest:
             return []
         best = max(length for length, _, _ in named)
@@ -490,8 +502,9 @@ class KnowledgeBase:
         """(id, title) of the documents whose title (as `bare_title` writes it) the question holds;
         of the longest such name only."""
         asked = bare_title(question)
-        named = [(len(name), doc_id, title) for doc_id, title, _ in self.store.document_names()
-                 if len(name := bare_title(title)) >= 2 and name in asked]
+        named = [(max(len(name) for name in names), doc_id, title)
+                 for doc_id, title, _ in self.store.document_names()
+                 if (names := [name for name in names_of(title) if len(name) >= 2 and name in asked])]
         best = max((length for length, _, _ in named), default=0)
         return [(doc_id, title) for length, doc_id, title in named if length == best]
 
@@ -504,7 +517,8 @@ class KnowledgeBase:
 
         names = [pair.word for pair in jieba.posseg.cut(question)
                  if pair.flag.startswith(_NAME_TAGS) and len(pair.word) >= 2]
-        return [name for name in dict.fromkeys(names) if not self.store.mentions(name)]
+        return [name for name in dict.fromkeys(names)
+                if not any(self.store.mentions(form) for form in _name_forms(name))]
 
     def numbered_documents(self, question: str) -> list[str]:
         """Ids of the documents whose 文号 the question writes, in any bracket (`same_doc_number`)."""

@@ -450,6 +450,22 @@ def bare_title(title: str) -> str:
     return _TITLE_NOISE.sub("", title.strip()).removeprefix("中华人民共和国")
 
 
+_ISSUED_IN_TITLE = re.compile(r"(?:印发|转发|颁布|发布)\s*《?(.+?)》?\s*的(?:通知|决定|公告|通告)$")
+_QUOTED = re.compile(r"《([^《》]{2,80})》")
+
+
+def names_of(title: str) -> set[str]:
+    """The names a question may call a document by: its title (`bare_title`), and the document
+    a covering notice issues (「…关于印发广州市就业见习基地管理办法的通知」 -> 广州市就业见习基地管理办法;
+    the 《…》 its title quotes)."""
+    names = {bare_title(title)}
+    compact = "".join(title.split())
+    if match := _ISSUED_IN_TITLE.search(compact):
+        names.add(bare_title(match.group(1)))
+    names.update(bare_title(quoted) for quoted in _QUOTED.findall(compact))
+    return {name for name in names if name}
+
+
 # A table-of-contents entry: a title followed by a dot leader (…… ····· ......) or a tab and
 # a page number at the end of the line.
 _TOC_ENTRY = re.compile(r"\S.*?(?:[.．·…‥⋯_]{3,}|\t)\s*[0-9０-９IVXivx]{1,4}\s*$")

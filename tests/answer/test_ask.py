@@ -167,3 +167,7 @@ def test_a_place_the_base_never_mentions_is_named_in_the_refusal(official_kb):
     assert answer.text == "知识库中没有关于“上海市”的内容。"
     assert kb.unknown_names("见习补贴标准是多少") == []
     assert kb.unknown_names("老板不给见习补贴怎么办") == []  # a common noun is no missing name
+
+
+def test_a_place_named_with_its_level_is_known_by_its_bare_name(corpus_kb):
+    assert corpus_kb.unknown_names("衡阳市的常住人口是多少") == []  # the article writes 衡阳

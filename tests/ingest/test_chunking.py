@@ -655,3 +655,12 @@ def test_the_misprint_笫_for_第_still_labels_an_article():
 def test_a_chapter_whose_title_starts_with_项_is_a_chapter():
     assert classify_heading("第六章 项目运行和经费管理").rank == Level.CHAPTER
     assert classify_heading("第八条款项的规定另行公布。") is None  # 条款: a sentence, not 第八条
+
+
+def test_names_of_a_covering_notice_include_the_document_it_issues():
+    from ingest.chunking import names_of
+
+    assert names_of("示范市人力资源局关于印发示范市见习基地管理办法的通知") == {
+        "示范市人力资源局关于印发示范市见习基地管理办法的通知", "示范市见习基地管理办法"}
+    assert "关于规范示范工作的若干意见" in names_of("示范部印发《关于规范示范工作的若干意见》的通知")
+    assert names_of("中华人民共和国示范法") == {"示范法"}
