@@ -251,8 +251,9 @@ def _describe(level: str, name: str, matched: Sequence[CatalogueRecord]) -> tupl
     below = "category" if level == "unit" else "item"
     children = list(dict.fromkeys(getattr(r.item, below) for r in matched if getattr(r.item, below)))
     if level != "item" and children:
-        kind = "大类" if below == "category" else "项目"
-        lines.insert(0, f"{name}包括{len(children)}个{kind}：{'、'.join(children)}。")
+        # Only what the catalogue lists: no count and no 大类/项目 the source may not use for them
+        # (a category listing one item can stand for many problem descriptions).
+        lines.insert(0, f"目录中“{name}”下列有：{'、'.join(children)}。")
     return lines, children
 
 

@@ -171,3 +171,10 @@ def test_a_place_the_base_never_mentions_is_named_in_the_refusal(official_kb):
 
 def test_a_place_named_with_its_level_is_known_by_its_bare_name(corpus_kb):
     assert corpus_kb.unknown_names("衡阳市的常住人口是多少") == []  # the article writes 衡阳
+
+
+def test_a_catalogue_answer_states_no_count_the_source_does_not_give(corpus_kb):
+    answer = ask(corpus_kb, "清廉机关包括哪些内容")
+    assert answer.kind is AnswerKind.catalogue
+    assert answer.text.startswith("目录中“清廉机关”下列有：")
+    assert "个大类" not in answer.text and "个项目" not in answer.text
