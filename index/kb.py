@@ -222,6 +222,7 @@ class KnowledgeBase:
         """Load the embedding model and the tokenizer's dictionary now, not during the first user's request."""
         self.embedder.encode_queries(["预热"])
         self.tokenizer.tokenize("预热")
+        self.unknown_names("广州预热")  # jieba's part-of-speech model, used by ask
 
     def close(self) -> None:
         self.store.close()
