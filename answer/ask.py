@@ -147,21 +147,35 @@ def _glossary_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...]
     terms = [t for t in kb.store.glossary_terms() if t in question]
     if not terms:
         return None
+    # Several terms in one question (「五清和五好分别指什么」) are each answered.
+    distinct = sorted((t for t in terms if not any(t != other and t in other for other in terms)), key=question.find)
+    if len(distinct) >= 2 and any(r.items for t in distinct for r in kb.glossary(t)):
+        lines, evidence = [], []
+        for name in distinct:
+            records = kb.glossary(name)
+            spelled = [r for r in records if r.items]
+            lines.append(_reading(name, spelled) if spelled else f"知识库中提到了“{name}”，但没有说明它具体包括哪些内容。")
+            evidence.extend(_glossary_evidence(kb, spelled or records))
+        return Answer(question, "\n".join(lines), AnswerKind.glossary, tuple(evidence), passages)
     term = max(terms, key=len)
     records = kb.glossary(term)
     spelled = [r for r in records if r.items]
     if spelled:
-        expansions = list(dict.fromkeys(r.items for r in spelled))
-        if len(expansions) == 1:
-            text = f"“{term}”指：{'、'.join(expansions[0])}。"
-        else:  # sources disagree: show each reading with its number
-            readings = "；".join(f"（{i}）{'、'.join(items)}" for i, items in enumerate(expansions, 1))
-            text = f"“{term}”在不同来源中的说法：{readings}。"
-        return Answer(question, text, AnswerKind.glossary, _glossary_evidence(kb, spelled), passages)
+        return Answer(question, _reading(term, spelled), AnswerKind.glossary, _glossary_evidence(kb, spelled),
+                      passages)
     if ASKS_FOR_CONTENT.search(question):
         text = f"知识库中提到了“{term}”，但没有说明它具体包括哪些内容。"
         return Answer(question, text, AnswerKind.none, _glossary_evidence(kb, records), passages)
     return None
+
+
+def _reading(term: str, spelled: Sequence[GlossaryRecord]) -> str:
+    """「“五清”指：班子清廉、…。」, or each source's reading when the sources disagree."""
+    expansions = list(dict.fromkeys(r.items for r in spelled))
+    if len(expansions) == 1:
+        return f"“{term}”指：{'、'.join(expansions[0])}。"
+    readings = "；".join(f"（{i}）{'、'.join(items)}" for i, items in enumerate(expansions, 1))
+    return f"“{term}”在不同来源中的说法：{readings}。"
 
 
 def _glossary_evidence(kb: KnowledgeBase, records: Sequence[GlossaryRecord]) -> tuple[Evidence, ...]:

@@ -178,3 +178,11 @@ def test_a_catalogue_answer_states_no_count_the_source_does_not_give(corpus_kb):
     assert answer.kind is AnswerKind.catalogue
     assert answer.text.startswith("目录中“清廉机关”下列有：")
     assert "个大类" not in answer.text and "个项目" not in answer.text
+
+
+def test_each_term_of_a_multi_term_question_is_answered(corpus_kb):
+    answer = ask(corpus_kb, "五清和五好分别指什么")
+    assert answer.kind is AnswerKind.glossary
+    first, second = answer.text.split("\n")
+    assert first.startswith("“五清”指：") and "班子清廉" in first
+    assert second == "知识库中提到了“五好”，但没有说明它具体包括哪些内容。"  # the source names it only
