@@ -518,8 +518,15 @@ class KnowledgeBase:
 
         names = [pair.word for pair in jieba.posseg.cut(question)
                  if pair.flag.startswith(_NAME_TAGS) and len(pair.word) >= 2]
-        return [name for name in dict.fromkeys(names)
-                if not any(self.store.mentions(form) for form in _name_forms(name))]
+        return [name for name in dict.fromkeys(names) if not self._mentioned(name)]
+
+    def _mentioned(self, name: str) -> bool:
+        """Whether the base holds a name: a BM25 term first (no I/O), then a scan of the stored texts."""
+        forms = _name_forms(name)
+        with self._lock.read():
+            if any(self.lexical.document_frequency(form) for form in forms):
+                return True
+        return any(self.store.mentions(form) for form in forms)
 
     def numbered_documents(self, question: str) -> list[str]:
         """Ids of the documents whose 文号 the question writes, in any bracket (`same_doc_number`)."""

@@ -244,6 +244,11 @@ class BM25Retriever:
         terms = [id_to_token[t] for t, _ in ranked if len(id_to_token[t]) > 1 and id_to_token[t] not in skip]
         return terms[:count]
 
+    def document_frequency(self, token: str) -> int:
+        """How many indexed chunks hold `token` (0 for a token the index has never seen)."""
+        token_id = self._vocab.get(token)
+        return 0 if token_id is None else int(self._document_frequencies()[token_id])
+
     def _document_frequencies(self) -> np.ndarray:
         if self._df is None or len(self._df) < len(self._vocab):
             df = np.zeros(len(self._vocab), dtype=np.int64)
