@@ -25,7 +25,8 @@ def test_suggestions_presuppose_no_level_names_and_respect_the_limit(corpus_kb):
 
 def test_a_candidate_the_base_cannot_answer_is_not_offered(corpus_kb, monkeypatch):
     real = candidate_questions(corpus_kb)
-    monkeypatch.setattr(suggest, "candidate_questions", lambda kb: [("火星包括哪些内容？", "火星"), *real])
+    unanswerable = ("火星包括哪些内容？", "火星")
+    monkeypatch.setattr(suggest, "candidate_questions", lambda kb: [unanswerable, *real])
     questions = suggested_questions(corpus_kb, limit=len(real) + 1)
     assert "火星包括哪些内容？" not in questions
     assert questions == [question for question, _ in real]
