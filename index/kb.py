@@ -144,7 +144,8 @@ class KnowledgeBase:
         return QueryBatcher(embedder, size)
 
     def _vocabulary(self) -> set[str]:
-        """Terms the tokenizer keeps whole beyond the shipped list: glossary terms and catalogue names."""
+        """The base's own terms, which the tokenizer keeps whole besides the user dictionary: what
+        its documents define (glossary terms) and its catalogues name (units, categories, items)."""
         terms = {t for t in self.store.glossary_terms() if "、" not in t}  # cadences are phrases, not words
         return terms | set(self.store.catalogue_names())
 

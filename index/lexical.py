@@ -93,10 +93,6 @@ def _read_word_list(text: str) -> list[tuple[str, int]]:
     return words
 
 
-def shipped_terms() -> list[tuple[str, int]]:
-    return _read_word_list(resources.files("index").joinpath("policy_terms.txt").read_text("utf-8"))
-
-
 def shipped_stopwords() -> frozenset[str]:
     text = resources.files("index").joinpath("stopwords.txt").read_text("utf-8")
     return frozenset(word for word, _ in _read_word_list(text))
@@ -108,10 +104,13 @@ def _is_noise(token: str) -> bool:
 
 
 class ChineseTokenizer:
-    """jieba search-mode segmentation with policy terms kept whole and stop-words removed.
+    """jieba search-mode segmentation with a base's own terms kept whole and stop-words removed.
 
-    `version` fingerprints everything that changes the output, so an index built with a
-    different dictionary is detected and re-tokenised.
+    The terms are the base's vocabulary, nothing shipped: `extra_terms` (what its documents
+    define, `KnowledgeBase._vocabulary`) and the user dictionary. `version` fingerprints
+    everything that changes the output, so an index built with a different dictionary (a base
+    whose documents brought new terms, or one built when a term list was shipped) is detected
+    and re-tokenised.
     """
 
     def __init__(
@@ -124,7 +123,7 @@ class ChineseTokenizer:
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self._jieba.tmp_dir = str(cache_dir)
-        terms = shipped_terms()
+        terms: list[tuple[str, int]] = []
         if user_dict is not None:
             if not user_dict.is_file():
                 raise ValueError(f"jieba user dictionary not found: {user_dict}")

@@ -11,8 +11,11 @@ def tokenizer(tmp_path_factory) -> ChineseTokenizer:
     return ChineseTokenizer(cache_dir=tmp_path_factory.mktemp("jieba"))
 
 
-def test_policy_slogans_stay_whole_and_noise_is_dropped(tokenizer):
-    tokens = tokenizer.tokenize("村居建设的“五清”是什么？三公开、五必晒！")
+def test_a_base_s_terms_stay_whole_and_noise_is_dropped(tmp_path, tokenizer):
+    text = "村居建设的“五清”是什么？三公开、五必晒！"
+    assert tokenizer.terms == ()  # no vocabulary is shipped: jieba alone cuts 五必晒 into 五必 / 晒
+    assert "五必晒" not in tokenizer.tokenize(text)
+    tokens = ChineseTokenizer(extra_terms=("三公开", "五必晒"), cache_dir=tmp_path).tokenize(text)
     assert "五清" in tokens and "三公开" in tokens and "五必晒" in tokens
     assert "的" not in tokens and "是" not in tokens and "什么" not in tokens
     assert not any(t in tokens for t in ("“", "”", "？", "、", "！"))
@@ -30,6 +33,25 @@ def test_user_dictionary_changes_the_version(tmp_path, tokenizer):
     assert custom.version != tokenizer.version
     with pytest.raises(ValueError, match="not found"):
         ChineseTokenizer(user_dict=tmp_path / "missing.txt")
+
+
+def test_a_base_learns_its_terms_from_its_documents(make_kb, tmp_path):
+    """The terms a document defines are kept whole once it is ingested, the stored passages
+    are re-tokenised with them, and the base reopens on the saved index without a rebuild."""
+    kb = make_kb()
+    before = kb.tokenizer.version
+    assert kb.tokenizer.tokenize("五必晒") == ["五必", "晒"]
+    doc = tmp_path / "docs" / "村务.txt"
+    doc.parent.mkdir()
+    doc.write_text("村务公开做到“五必晒”：晒党务、晒村务、晒财务、晒服务、晒事务。\n", encoding="utf-8")
+    kb.ingest([doc.parent])
+    assert "五必晒" in dict(kb.tokenizer.terms) and kb.tokenizer.version != before
+    assert kb.lexical.document_frequency("五必晒") == 1
+    kb.save()
+    reopened = make_kb()
+    assert reopened.load_problems == [] and reopened.tokenizer.version == kb.tokenizer.version
+    kb.remove(str(doc.resolve()))
+    assert kb.tokenizer.version == before and kb.lexical.document_frequency("五必晒") == 0
 
 
 def test_bm25_ranks_add_remove_and_filter(tokenizer):
