@@ -17,7 +17,8 @@ from answer.abstain import (
     STATED_COUNT,
     is_answerable,
 )
-from answer.extract import answer_unit, best_sentences, score_sentences
+from answer.extract import ScoredSentence, score_sentences, unit_span
+from answer.qtypes import asked_types, holds
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase
 from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
@@ -299,25 +300,75 @@ def _catalogue_evidence(record: CatalogueRecord) -> Evidence:
 
 
 def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector) -> Answer:
+    """The answer unit (answer.extract.unit_span) around the best sentence of the passages, plus
+    the unit of the best sentence stating each kind of value the question asks for that the
+    first does not; 「…但没有写明…」 when none of the passages states such a value."""
     settings = kb.settings
     weight = settings.answer_overlap_weight
-    chosen = best_sentences(score_sentences(question, passages, kb.embedder, kb.tokenizer, vector), weight)
-    if not chosen:
+    ranked = sorted(score_sentences(question, passages, kb.embedder, kb.tokenizer, vector),
+                    key=lambda s: -s.score(weight))
+    if not ranked:
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages)
-    best = max(chosen, key=lambda s: s.score(weight))
+    best = _primary(ranked, weight)
     signals = {"similarity": best.similarity, "coverage": best.coverage}
     if not is_answerable(best, settings.abstain_min_similarity, settings.abstain_min_coverage):
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages, **signals)
-    evidence = tuple(_unit(kb, s) for s in chosen)
-    text = "\n".join(e.sentence for e in evidence) if any("\n" in e.sentence for e in evidence) else "".join(
-        e.sentence for e in evidence)
-    return Answer(question, text, AnswerKind.passage, evidence, passages, **signals)
+    evidence = [_unit(kb, best, ranked, weight)]
+    missing = []
+    for fact in asked_types(question):
+        if not fact.strict or any(holds(fact, question, e.sentence) for e in evidence):
+            continue
+        stating = next((s for s in ranked if holds(fact, question, s.text)
+                        and s.score(weight) >= best.score(weight) - TYPE_MARGIN), None)
+        if stating is None:
+            missing.append(fact)
+        elif not any(e.citation.doc_id == stating.hit.chunk.doc_id and e.start <= stating.start < e.end
+                     for e in evidence):
+            evidence.append(_unit(kb, stating, ranked, weight))
+    strict = [t for t in asked_types(question) if t.strict]
+    if strict and len(missing) == len(strict):  # the passages talk around the value but never state it
+        topic = _mentioned_terms(kb, question, evidence[0].sentence)
+        what = "、".join(dict.fromkeys(t.missing for t in missing))
+        text = f"知识库提到了{topic}，但没有写明{what}。" if topic else f"知识库中没有写明{what}。"
+        return Answer(question, text, AnswerKind.none, tuple(evidence), passages, **signals)
+    text = "\n".join(e.sentence for e in evidence)
+    if missing:
+        text += f"\n（来源没有写明{'、'.join(dict.fromkeys(t.missing for t in missing))}。）"
+    return Answer(question, text, AnswerKind.passage, tuple(evidence), passages, **signals)
 
 
-def _unit(kb: KnowledgeBase, sentence) -> Evidence:
-    """The chosen sentence as an answer unit: a list lead-in comes with its items (answer_unit)."""
-    if not sentence.text.rstrip().endswith(("：", ":")):
-        return Evidence(sentence.hit.citation, sentence.text, sentence.start, sentence.end)
-    text = kb.store.document(sentence.hit.chunk.doc_id).text
-    end = answer_unit(text, sentence.start, sentence.end)
-    return Evidence(sentence.hit.citation, text[sentence.start : end], sentence.start, end)
+# A register row (a derived summary of other documents) answers only when no primary document
+# says about as much: its best sentence must beat theirs by more than this.
+REGISTER_MARGIN = 0.05
+# A sentence stating the value a question asks for is added to the answer when it scores
+# within this of the best sentence.
+TYPE_MARGIN = 0.15
+
+
+def _primary(ranked: Sequence[ScoredSentence], weight: float) -> ScoredSentence:
+    best = ranked[0]
+    if best.hit.citation.kind != "register":
+        return best
+    floor = best.score(weight) - REGISTER_MARGIN
+    return next((s for s in ranked if s.hit.citation.kind != "register" and s.score(weight) >= floor), best)
+
+
+def _mentioned_terms(kb: KnowledgeBase, question: str, text: str, limit: int = 3) -> str:
+    """「“积分制入户”“指标”」: the longest content words of the question the passage mentions."""
+    words = [w for w in dict.fromkeys(kb.tokenizer.tokenize(question)) if len(w) >= 2 and w in text]
+    words = [w for w in words if not any(w != other and w in other for other in words)]  # 天河区, not 天河/河区
+    words = sorted(sorted(words, key=len, reverse=True)[:limit], key=question.find)
+    return "".join(f"“{w}”" for w in words)
+
+
+def _unit(kb: KnowledgeBase, sentence: ScoredSentence, ranked: Sequence[ScoredSentence], weight: float) -> Evidence:
+    """The chosen sentence as an answer unit (answer.extract.unit_span): its whole article or
+    section when that is short, else the sentence with the list items it introduces and the
+    sentences of its passage that score nearly as well."""
+    chunk = sentence.hit.chunk
+    text = kb.store.document(chunk.doc_id).text
+    section = kb.store.section_span(chunk.doc_id, sentence.hit.citation.section, chunk.start)
+    neighbours = [(s.start, s.end) for s in ranked
+                  if s.hit.chunk.id == chunk.id and s.score(weight) >= 0.9 * sentence.score(weight)]
+    start, end = unit_span(text, (sentence.start, sentence.end), section, neighbours)
+    return Evidence(sentence.hit.citation, text[start:end], start, end)

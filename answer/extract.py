@@ -8,32 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from answer.qtypes import asked_types, held_share
 from index.lexical import ChineseTokenizer
 from index.types import Embedder, Hit
-from ingest.chunking import OUTLINE_PATTERNS, STRUCTURE_PATTERNS, iter_lines, split_sentences
+from ingest.chunking import OUTLINE_PATTERNS, STRUCTURE_PATTERNS, Level, iter_lines, split_sentences
 
 MIN_SENTENCE_CHARS = 6  # shorter fragments (headings, bylines) never answer anything
-
-# Expected answer types: a "when" question is answered by a sentence holding a date, a
-# "how many" question by one holding a number (the answer-type matching of classic
-# factoid QA, e.g. Moldovan et al. 2000, reduced to the two types policy questions use most).
-ANSWER_TYPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (
-        re.compile(r"哪天|哪一天|哪年|哪一年|什么时候|何时|几月|几号|什么时间|日期"),
-        # PDFs space out their dates (「2017 年 9 月 1 日」)
-        re.compile(r"[0-9０-９]+\s*月\s*[0-9０-９]+\s*日|[0-9０-９]{4}\s*年|[今去前明]年|[0-9０-９]+\s*月"),
-    ),
-    (
-        re.compile(r"多少|几个|几项|几类|几大|几种|几条|几名|几家|数量"),
-        re.compile(r"[0-9０-９]+|[一二三四五六七八九十百千两]+[个项类条名家种大]"),
-    ),
-)
-
-
-def matches_answer_type(question: str, sentence: str) -> bool:
-    """True when the question expects a date or a number and the sentence holds one."""
-    return any(asks.search(question) and holds.search(sentence) for asks, holds in ANSWER_TYPES)
-
+TYPE_BONUS = 0.1  # added to a sentence stating every kind of fact the question asks for
 
 @dataclass(frozen=True)
 class ScoredSentence:
@@ -43,10 +24,10 @@ class ScoredSentence:
     text: str
     similarity: float  # cosine between question and sentence embeddings
     coverage: float  # share of the question's content words found in the sentence
-    typed: bool = False  # holds the kind of thing the question asks for (a date, a number)
+    typed: float = 0.0  # share of the kinds of fact the question asks for that it states (answer.qtypes)
 
-    def score(self, weight: float, type_bonus: float = 0.1) -> float:
-        return self.similarity + weight * self.coverage + (type_bonus if self.typed else 0.0)
+    def score(self, weight: float, type_bonus: float = TYPE_BONUS) -> float:
+        return self.similarity + weight * self.coverage + type_bonus * self.typed
 
 
 def sentences_of(hit: Hit) -> list[tuple[int, int, str]]:
@@ -89,9 +70,10 @@ def score_sentences(
     vectors = embedder.encode_documents([t for _, _, _, t in candidates])
     similarities = vectors @ question_vector
     terms = set(tokenizer.tokenize(question))
+    types = asked_types(question)
     return [
         ScoredSentence(
-            hit, s, e, t, float(sim), coverage(terms, tokenizer.tokenize(t)), matches_answer_type(question, t)
+            hit, s, e, t, float(sim), coverage(terms, tokenizer.tokenize(t)), held_share(types, question, t)
         )
         for (hit, s, e, t), sim in zip(candidates, np.asarray(similarities).tolist())
     ]
@@ -150,3 +132,41 @@ def answer_unit(text: str, start: int, end: int, max_chars: int = MAX_UNIT_CHARS
             break
         unit_end = position + line_end
     return unit_end
+
+
+WHOLE_SECTION_CHARS = 500  # an article or section up to this long is answered whole
+_HEADINGS = tuple(pattern for level, pattern in STRUCTURE_PATTERNS.items() if level is not Level.ARTICLE)
+
+
+def unit_span(
+    text: str,
+    sentence: tuple[int, int],
+    section: tuple[int, int],
+    neighbours: Sequence[tuple[int, int]] = (),
+) -> tuple[int, int]:
+    """The span of the answer built on `sentence` (offsets in the document `text`).
+
+    A short article or section (`section`, at most WHOLE_SECTION_CHARS once the chapter and
+    section headings that open it are left out) is answered whole: its conditions, amounts and
+    exceptions come with it. In a longer one, the paragraph (line) holding the sentence when
+    that is short enough, else the sentence and the `neighbours` that score nearly as well; a
+    list lead-in comes with the items it introduces (answer_unit).
+    """
+    start, end = section
+    for line_start, line_end in iter_lines(text[start:end]):
+        if not any(p.match(text[start + line_start : start + line_end]) for p in _HEADINGS):
+            start += line_start
+            break
+    if start <= sentence[0] and sentence[1] <= end and end - start <= WHOLE_SECTION_CHARS:
+        return start, end
+    line_start = text.rfind("\n", 0, sentence[0]) + 1
+    line_end = text.find("\n", sentence[1])
+    line_end = len(text) if line_end < 0 else line_end
+    if line_end - line_start <= WHOLE_SECTION_CHARS:
+        first, last = line_start, line_end
+        while first < last and text[first].isspace():
+            first += 1
+    else:
+        spans = [sentence, *(n for n in neighbours if line_start <= n[0] and n[1] <= line_end)]
+        first, last = min(s for s, _ in spans), max(e for _, e in spans)
+    return first, max(last, answer_unit(text, first, last))

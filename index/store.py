@@ -411,6 +411,24 @@ class Store:
             ).fetchone()
         return self.chunks([row[0]])[row[0]][0] if row else None
 
+    def section_span(self, doc_id: str, section: str, around: int) -> tuple[int, int]:
+        """The span of the run of consecutive chunks of a document that share `section` (the
+        joined section path) and include the chunk starting at `around`: a whole article or
+        section, however many chunks it was split into."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT start, end, section FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,)
+            ).fetchall()
+        index = next((i for i, (start, _, _) in enumerate(rows) if start == around), None)
+        if index is None or rows[index][2] != section:
+            raise ValueError(f"no chunk of {doc_id!r} starts at {around} in section {section!r}")
+        first = last = index
+        while first > 0 and rows[first - 1][2] == section:
+            first -= 1
+        while last + 1 < len(rows) and rows[last + 1][2] == section:
+            last += 1
+        return rows[first][0], max(end for _, end, _ in rows[first : last + 1])
+
     def chunk_ids(self) -> np.ndarray:
         with self._lock:
             rows = self._db.execute("SELECT id FROM chunks ORDER BY id").fetchall()
