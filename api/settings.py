@@ -89,6 +89,18 @@ class Settings(BaseSettings):
     abstain_min_similarity: float = Field(0.5, ge=-1, le=1, description="Best sentence's cosine below this: no answer")
     abstain_min_coverage: float = Field(0.25, ge=0, le=1, description="Question words found below this: no answer")
     max_question_chars: int = Field(200, ge=1)
+    search_min_closeness: float = Field(
+        0.93, ge=-1, le=3,
+        description="A search hit is close to the query when cosine + search_coverage_weight x (idf-weighted "
+        "share of the query's terms in the hit) reaches this; when no hit does, the trainers' page says "
+        "nothing close was found (chosen on the development half of the QA sets, docs/benchmarks.md)",
+    )
+    search_coverage_weight: float = Field(1.0, ge=0, le=2, description="Weight of term coverage in closeness")
+    search_group_share: float = Field(
+        0.5, gt=0, le=1,
+        description="Diversified search: the largest share of a page one result group (the rows of one "
+        "table, the passages of one section) fills while close results of other groups are left",
+    )
 
     max_file_mb: float = Field(50.0, gt=0, description="Files above this size are refused")
     ocr: bool = Field(True, description="Read scanned PDFs (no text layer) with tesseract when it is installed")

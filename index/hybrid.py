@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -59,3 +60,41 @@ def convex_fusion(rankings: Sequence[ScoredIds], weights: Sequence[float]) -> Sc
         np.array([chunk_id for chunk_id, _ in ordered], dtype=np.int64),
         np.array([score for _, score in ordered], dtype=np.float64),
     )
+
+
+def diversify_by_group(groups: Sequence[Hashable], close: Sequence[bool], k: int, share: float) -> list[int]:
+    """A page of `k` results from a ranked list: the positions (into the list) it shows, in order.
+
+    Close results come before weak ones. Within each tier one group (the rows of one table, the
+    passages of one section) fills at most ceil(k x share) places while results of other groups
+    are left in the tier, and only then the rest: a plain cap, in the spirit of proportional
+    diversification (Dang and Croft, "Diversity by proportionality", SIGIR 2012) without its
+    model of query aspects. Each tier keeps its rank order, so a page whose
+    groups are all under quota is the ranking itself.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if not 0 < share <= 1:
+        raise ValueError(f"share must lie in (0, 1], got {share}")
+    if len(groups) != len(close):
+        raise ValueError("one closeness flag per result is needed")
+    cap = max(1, math.ceil(k * share))
+    counts: dict[Hashable, int] = {}
+    page: list[int] = []
+    for tier in ([i for i, c in enumerate(close) if c], [i for i, c in enumerate(close) if not c]):
+        taken, deferred = [], []
+        for i in tier:
+            if len(page) + len(taken) == k:
+                break
+            if counts.get(groups[i], 0) < cap:
+                counts[groups[i]] = counts.get(groups[i], 0) + 1
+                taken.append(i)
+            else:
+                deferred.append(i)
+        room = k - len(page) - len(taken)
+        page += sorted(taken + deferred[:room])
+        for i in deferred[:room]:
+            counts[groups[i]] += 1
+        if len(page) == k:
+            break
+    return page

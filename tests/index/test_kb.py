@@ -265,3 +265,68 @@ def test_no_article_without_a_named_document(official_kb):
     # the rules have four articles: their 第五条 is missing, not 第五条 of the law (a shorter name)
     assert kb.article("示范劳动法实施条例第五条", 5) == []
     assert {h.citation.title for h in kb.article("示范劳动法第五条", 5)} == {"示范劳动法"}
+
+
+# -- search pages: diversified groups, closeness (issue #15) --------------------------------
+
+
+def test_one_group_fills_at_most_its_share_while_other_close_results_are_left():
+    from index.hybrid import diversify_by_group
+
+    groups = ["rows", "rows", "rows", "rows", "text", "rows", "text"]
+    # a cap of ceil(4 x 0.5) = 2: the third and fourth rows wait until no other close result is left
+    assert diversify_by_group(groups, [True] * 7, k=4, share=0.5) == [0, 1, 4, 6]
+    # all one group: it fills the page in rank order
+    assert diversify_by_group(["rows"] * 5, [True] * 5, k=3, share=0.5) == [0, 1, 2]
+
+
+def test_close_results_come_before_weak_ones_even_over_the_cap():
+    from index.hybrid import diversify_by_group
+
+    groups = ["rows", "rows", "rows", "text", "text"]
+    close = [True, True, True, False, True]
+    # close tier: rows 0, 1 under the cap, text 4, then row 2 over the cap; the weak text 3 comes last
+    assert diversify_by_group(groups, close, k=5, share=0.5) == [0, 1, 2, 4, 3]
+    assert diversify_by_group(groups, close, k=3, share=0.5) == [0, 1, 4]
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        diversify_by_group(groups, close, k=0, share=0.5)
+    with pytest.raises(ValueError, match="share"):
+        diversify_by_group(groups, close, k=3, share=0.0)
+
+
+def test_a_catalogue_name_finds_the_passage_that_explains_it(corpus_kb):
+    from index.kb import result_type
+
+    plain = corpus_kb.search_page("清廉村居", k=10, diversify=False)
+    assert [h.chunk.id for h in plain.hits] == [h.chunk.id for h in corpus_kb.search("清廉村居", k=10)]
+    # the plain ranking fills the page with the unit's bare rows (清廉村居 > 村务清爽, > 思想清正 …)
+    assert not any(WUQING in h.chunk.text for h in plain.hits)
+    page = corpus_kb.search_page("清廉村居", k=10)
+    assert any(WUQING in h.chunk.text for h in page.hits)  # the article's sentence on 清廉村居's 五清
+    entries = sum(result_type(h) == "entry" for h in page.hits)
+    assert entries < sum(result_type(h) == "entry" for h in plain.hits)
+    assert page.close and [h.rank for h in page.hits] == list(range(1, 11))
+    flags = [page.is_close(i) for i in range(len(page.hits))]
+    assert flags == sorted(flags, reverse=True)  # close hits first
+
+
+def test_closeness_is_cosine_plus_weighted_coverage(corpus_kb):
+    hits = corpus_kb.search("村务清爽", k=3)
+    vector = corpus_kb.embedder.encode_queries(["村务清爽"])[0]
+    cosines = corpus_kb.embedder.encode_documents([h.chunk.text for h in hits]) @ vector
+    # the first hit is the row 清廉村居 > 村务清爽: every term of the query is in it, so coverage is 1
+    [closeness] = corpus_kb.closeness("村务清爽", hits[:1], vector)
+    assert closeness == pytest.approx(float(cosines[0]) + 1.0, abs=1e-5)
+    original = corpus_kb.settings
+    try:
+        corpus_kb.settings = original.model_copy(update={"search_coverage_weight": 0.0})
+        assert corpus_kb.closeness("村务清爽", hits, vector) == pytest.approx(cosines.tolist(), abs=1e-5)
+    finally:
+        corpus_kb.settings = original
+
+
+def test_nothing_is_close_to_an_off_topic_query(corpus_kb):
+    page = corpus_kb.search_page("周末带孩子去哪里钓鱼比较好", k=10)
+    assert page.hits and not page.close
+    assert max(page.closeness) < corpus_kb.settings.search_min_closeness
+    assert corpus_kb.search_page("村务清爽", k=10).close
