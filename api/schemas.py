@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from answer.types import Answer, Evidence
+from index.kb import SearchPage, result_type
 from index.types import CatalogueRecord, Citation, DocumentRecord, FileResult, Filters, GlossaryRecord, Hit
 
 
@@ -69,12 +70,29 @@ class HitOut(BaseModel):
                    text=hit.chunk.text, citation=CitationOut.of(hit.citation))
 
 
+class SearchHitOut(HitOut):
+    result_type: Literal["passage", "entry"] = Field(
+        description="entry: a row of a catalogue or register; passage: running text")
+    closeness: float = Field(description="Cosine plus weighted term coverage, comparable across queries")
+    close: bool = Field(description="closeness reaches the base's search_min_closeness")
+
+    @classmethod
+    def of_page(cls, page: SearchPage, position: int) -> SearchHitOut:
+        hit = page.hits[position]
+        return cls(**HitOut.of(hit).model_dump(), result_type=result_type(hit),
+                   closeness=round(page.closeness[position], 4), close=page.is_close(position))
+
+
 class SearchResponse(BaseModel):
     query: str
     mode: str
     k: int
     terms: list[str] = Field(description="The query's search terms, for highlighting")
-    hits: list[HitOut]
+    close: bool = Field(description="Some hit is close to the query; false: the base holds nothing close, "
+                                    "and the hits are only the least distant text")
+    diversified: bool = Field(description="One table or section does not fill the page while close results "
+                                          "of other groups exist; close hits come first")
+    hits: list[SearchHitOut]
 
 
 class OfficialFilters(BaseModel):

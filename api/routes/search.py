@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import get_kb
-from api.schemas import CatalogueItemOut, GlossaryEntryOut, HitOut, SearchResponse, official_filters
+from api.schemas import CatalogueItemOut, GlossaryEntryOut, SearchHitOut, SearchResponse, official_filters
 from index.kb import KnowledgeBase
 from index.types import SearchMode
 
@@ -29,12 +29,18 @@ def search(
     issued_to: Annotated[date | None, Query(description="发布日期 on or before (YYYY-MM-DD)")] = None,
     in_force: Annotated[bool, Query(description="Only documents not known to be repealed, expired or not yet "
                                                 "in force today")] = False,
+    diversify: Annotated[bool, Query(description="One table's rows or one section's passages fill at most "
+                                                 "half the page while close results of other groups exist; "
+                                                 "close hits first. false = the plain ranking")] = True,
 ) -> SearchResponse:
+    """Ranked passages with their citations. Each hit says how close it is to the query (`closeness`,
+    `close`); `close` false on the response means the base holds nothing close to it."""
     filters = official_filters(issuer, issued_from, issued_to, in_force, doc_ids=tuple(doc), kinds=tuple(kind),
                                section_prefix=section)
-    hits = kb.search(q, k=k, mode=mode, filters=filters)
-    return SearchResponse(query=q, mode=mode.value, k=k, terms=kb.tokenizer.tokenize(q),
-                          hits=[HitOut.of(h) for h in hits])
+    page = kb.search_page(q, k=k, mode=mode, filters=filters, diversify=diversify)
+    return SearchResponse(query=q, mode=mode.value, k=k, terms=kb.tokenizer.tokenize(q), close=page.close,
+                          diversified=page.diversified,
+                          hits=[SearchHitOut.of_page(page, i) for i in range(len(page.hits))])
 
 
 @router.get("/facets")

@@ -39,6 +39,24 @@ def test_search_returns_cited_hits_and_filters(client):
                                     for h in narrowed["hits"])
 
 
+
+def test_search_groups_result_types_and_says_how_close_each_hit_is(client):
+    body = client.get("/api/search", params={"q": "清廉村居"}).json()
+    assert body["close"] and body["diversified"]
+    assert {h["result_type"] for h in body["hits"]} == {"entry", "passage"}
+    least = 0.93  # the default search_min_closeness
+    assert all(h["close"] == (h["closeness"] >= least) for h in body["hits"])
+    assert any(WUQING in h["text"] for h in body["hits"] if h["result_type"] == "passage")
+    plain = client.get("/api/search", params={"q": "清廉村居", "diversify": "false"}).json()
+    assert not plain["diversified"] and not any(WUQING in h["text"] for h in plain["hits"])
+    assert [h["rank"] for h in plain["hits"]] == list(range(1, 11))
+
+
+def test_search_says_when_nothing_is_close(client):
+    body = client.get("/api/search", params={"q": "周末带孩子去哪里钓鱼比较好"}).json()
+    assert body["hits"] and not body["close"]
+    assert not any(h["close"] for h in body["hits"])
+
 def test_ask_answers_with_passage_and_highlight(client):
     body = client.post("/api/ask", json={"question": "村居建设的五清是什么"}).json()
     assert body["kind"] == "glossary" and body["answer_id"]
