@@ -295,6 +295,9 @@
     });
   }
 
+  // Results come in groups: close passages (正文段落), close table rows (目录条目, shown compactly so a
+  // list of bare catalogue paths cannot bury the passages that explain them), and, last and under
+  // their own heading, hits that are not close to the query. The server says which hit is close.
   function renderResults(body) {
     var results = $("results");
     clear(results);
@@ -302,32 +305,111 @@
       setStatus($("search-status"), "没有找到“" + body.query + "”的相关内容。可以换个说法，或放宽筛选条件。");
       return;
     }
-    setStatus($("search-status"), "“" + body.query + "”共找到 " + body.hits.length + " 条结果。");
-    body.hits.forEach(function (hit) {
-      var citation = hit.citation;
-      var item = el("li", "hit");
-      var head = el("div", "hit-head");
-      var citeId = "hit-cite-" + hit.chunk_id;
-      var cite = el("p", "cite", citation.label);
-      cite.id = citeId;
-      head.appendChild(el("span", "badge", KIND_NAMES[citation.kind] || citation.kind));
-      head.appendChild(cite);
-      // A catalogue row found by search is selected as a catalogue item, so it gets its questions.
-      var isRow = citation.kind === "catalogue";
-      var group = isRow ? "catalogue" : "passages";
-      var name = isRow ? citation.section || citation.title : snippet(hit.text);
-      head.appendChild(pickBox(group, { id: hit.chunk_id, name: name, label: citation.label }, "加入讲义", citeId));
-      item.appendChild(head);
-      var text = el("p", "hit-text");
-      hit.text.split(/\n+/).forEach(function (line) {
-        if (!line.trim()) return;
-        var paragraph = el("span", "hit-line");
-        appendHighlighted(paragraph, line.trim(), body.terms);
-        text.appendChild(paragraph);
-      });
-      item.appendChild(text);
-      results.appendChild(item);
+    var close = body.hits.filter(function (hit) { return hit.close; });
+    var weak = body.hits.filter(function (hit) { return !hit.close; });
+    if (close.length) {
+      setStatus($("search-status"), "“" + body.query + "”共找到 " + close.length + " 条相近结果" +
+        (weak.length ? "，另有 " + weak.length + " 条不相近的结果列在最后。" : "。"));
+    } else {
+      setStatus($("search-status"), "没有找到与“" + body.query + "”相近的内容。下面 " + weak.length +
+        " 条结果与检索词不相近，仅供参考；可以换个说法，或放宽筛选条件。");
+    }
+    var entries = close.filter(isEntry);
+    var passages = close.filter(function (hit) { return !isEntry(hit); });
+    var groups = [
+      { key: "passages", name: "正文段落", hits: passages },
+      { key: "entries", name: tableGroupName(entries), hits: entries }
+    ].filter(function (group) { return group.hits.length; });
+    groups.sort(function (a, b) { return a.hits[0].rank - b.hits[0].rank; });  // the best hit's group first
+    groups.forEach(function (group) { results.appendChild(resultGroup(group.key, group.name, group.hits, body)); });
+    if (weak.length) results.appendChild(resultGroup("weak", "与检索词不相近的结果", weak, body));
+  }
+
+  function isEntry(hit) {
+    return hit.result_type === "entry";
+  }
+
+  function tableGroupName(entries) {
+    var catalogueOnly = entries.every(function (hit) { return hit.citation.kind === "catalogue"; });
+    return catalogueOnly ? "目录条目" : "表格条目";
+  }
+
+  function resultGroup(key, name, hits, body) {
+    var section = el("section", "result-group result-group-" + key);
+    var headingId = "results-" + key;
+    var heading = el("h3", "result-group-title", name + "（" + hits.length + "）");
+    heading.id = headingId;
+    section.appendChild(heading);
+    if (key === "weak") {
+      section.appendChild(el("p", "hint", "这些结果在意思和用词上都与检索词相差较远，可能与所查内容无关。"));
+    }
+    var list = el("ol", "results");
+    list.setAttribute("aria-labelledby", headingId);
+    hits.forEach(function (hit) { list.appendChild(isEntry(hit) ? entryItem(hit, body) : passageItem(hit, body)); });
+    section.appendChild(list);
+    return section;
+  }
+
+  function hitHead(hit, group, name) {
+    var citation = hit.citation;
+    var head = el("div", "hit-head");
+    var citeId = "hit-cite-" + hit.chunk_id;
+    var cite = el("p", "cite", citation.label);
+    cite.id = citeId;
+    head.appendChild(el("span", "badge", KIND_NAMES[citation.kind] || citation.kind));
+    head.appendChild(cite);
+    head.appendChild(pickBox(group, { id: hit.chunk_id, name: name, label: citation.label }, "加入讲义", citeId));
+    return head;
+  }
+
+  function passageItem(hit, body) {
+    var item = el("li", "hit");
+    // A register row is exported as a passage; only catalogue rows are catalogue items.
+    var isRow = hit.citation.kind === "catalogue";
+    item.appendChild(hitHead(hit, isRow ? "catalogue" : "passages",
+      isRow ? hit.citation.section || hit.citation.title : snippet(hit.text)));
+    var text = el("p", "hit-text");
+    hit.text.split(/\n+/).forEach(function (line) {
+      if (!line.trim()) return;
+      var paragraph = el("span", "hit-line");
+      appendHighlighted(paragraph, line.trim(), body.terms);
+      text.appendChild(paragraph);
     });
+    item.appendChild(text);
+    return item;
+  }
+
+  // A table row kept short: its path (or first line) and fields on one line, then where it comes from
+  // (document and row; the path is not repeated).
+  function entryItem(hit, body) {
+    var citation = hit.citation;
+    var item = el("li", "hit hit-entry");
+    var isRow = citation.kind === "catalogue";
+    var lines = hit.text.split(/\n+/).map(function (line) { return line.trim(); }).filter(Boolean);
+    var head = el("div", "hit-head");
+    head.appendChild(el("span", "badge", KIND_NAMES[citation.kind] || citation.kind));
+    var text = el("p", "entry-text");
+    var first = el("span", "entry-path");
+    appendHighlighted(first, lines[0] || "", body.terms);
+    text.appendChild(first);
+    if (lines.length > 1) {
+      var rest = el("span", "entry-fields");
+      appendHighlighted(rest, lines.slice(1).join("；"), body.terms);
+      text.appendChild(rest);
+    }
+    head.appendChild(text);
+    var citeId = "hit-cite-" + hit.chunk_id;
+    var name = isRow ? citation.section || citation.title : snippet(hit.text);
+    head.appendChild(pickBox(isRow ? "catalogue" : "passages", { id: hit.chunk_id, name: name, label: citation.label },
+      "加入讲义", citeId));
+    item.appendChild(head);
+    var where = [citation.doc_number ? citation.title + "（" + citation.doc_number + "）" : citation.title];
+    if (citation.row !== null && citation.row !== undefined) where.push("第" + citation.row + "行");
+    var cite = el("p", "cite entry-cite", where.join(" · "));
+    cite.id = citeId;
+    cite.title = citation.label;
+    item.appendChild(cite);
+    return item;
   }
 
   function snippet(text) {

@@ -13,7 +13,7 @@ import docx
 import pytest
 
 from tests.api.conftest import SCREENSHOTS, WAIT_MS, needs_chromium
-from tests.conftest import REPO
+from tests.conftest import REPO, WUQING
 
 STATIC = REPO / "api" / "static"
 TITLE = "五清专题学习"
@@ -50,10 +50,11 @@ def search(page, query: str) -> None:
 
 
 def all_cites_contain(page, text: str) -> None:
-    """Wait until the results are all cited from `text` (a filter was applied)."""
+    """Wait until the results are all cited from `text` (a filter was applied): a passage's citation
+    names its section, a table row shows its path beside a citation naming its document and row."""
     page.wait_for_function(
-        """text => { const cites = [...document.querySelectorAll('#results .hit .cite')];
-                     return cites.length > 0 && cites.every(c => c.textContent.includes(text)); }""",
+        """text => { const hits = [...document.querySelectorAll('#results .hit')];
+                     return hits.length > 0 && hits.every(h => h.textContent.includes(text)); }""",
         arg=text,
     )
 
@@ -191,7 +192,7 @@ def test_type_filter_keeps_only_that_type(open_page):
 
     page = open_page()
     page.get_by_label("类型").select_option("catalogue")
-    search(page, "五清")
+    search(page, "村务清爽")
     all_cites_contain(page, "清廉衡阳建设标准化目录")
     expect(page.locator("#results .hit .badge", has_text="文本")).to_have_count(0)
 
@@ -200,3 +201,39 @@ def test_server_text_is_never_inserted_as_html():
     script = (STATIC / "trainer.js").read_text(encoding="utf-8")
     for sink in (".innerHTML", ".outerHTML", "insertAdjacentHTML", "document.write"):
         assert sink not in script
+
+
+def test_an_off_topic_query_says_nothing_close_was_found(open_page):
+    from playwright.sync_api import expect
+
+    page = open_page()
+    page.get_by_label("检索词").fill("周末带孩子去哪里钓鱼比较好")
+    page.get_by_label("检索词").press("Enter")
+    status = page.locator("#search-status")
+    expect(status).to_contain_text("没有找到与“周末带孩子去哪里钓鱼比较好”相近的内容")
+    expect(status).not_to_contain_text("共找到")
+    # the weaker hits are shown, under a heading that says they are not close
+    expect(page.get_by_role("heading", name="与检索词不相近的结果", exact=False)).to_be_visible()
+    expect(page.locator("#results .result-group-weak .hit").first).to_be_visible()
+    expect(page.locator("#results .result-group-passages, #results .result-group-entries")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "trainer-nothing-close.png"))
+
+
+def test_a_catalogue_unit_shows_the_passage_that_explains_it_on_the_first_page(open_page):
+    from playwright.sync_api import expect
+
+    page = open_page()
+    search(page, "清廉村居")
+    passages = page.locator("#results .result-group-passages")
+    expect(passages.get_by_role("heading", name="正文段落", exact=False)).to_be_visible()
+    expect(passages.locator(".hit", has_text=WUQING).first).to_be_visible()
+    # the unit's rows sit in their own compact group, not in front of every passage
+    rows = page.locator("#results .result-group-entries")
+    expect(rows.get_by_role("heading", name="目录条目", exact=False)).to_be_visible()
+    expect(rows.locator(".hit-entry", has_text="清廉村居 > 村务清爽").first).to_be_visible()
+    row_height = rows.locator(".hit-entry").first.bounding_box()["height"]
+    passage_height = passages.locator(".hit", has_text=WUQING).first.bounding_box()["height"]
+    assert row_height < passage_height
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "trainer-grouped-results.png"), full_page=True)
