@@ -17,7 +17,7 @@ from answer.abstain import (
     STATED_COUNT,
     is_answerable,
 )
-from answer.extract import ScoredSentence, score_sentences, unit_span
+from answer.extract import WHOLE_SECTION_CHARS, ScoredSentence, score_sentences, unit_span
 from answer.qtypes import asked_types, holds
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase
@@ -309,7 +309,7 @@ def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...],
                     key=lambda s: -s.score(weight))
     if not ranked:
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages)
-    best = _primary(ranked, weight)
+    best = _primary(kb, ranked, weight)
     signals = {"similarity": best.similarity, "coverage": best.coverage}
     if not is_answerable(best, settings.abstain_min_similarity, settings.abstain_min_coverage):
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages, **signals)
@@ -339,18 +339,46 @@ def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...],
 
 # A register row (a derived summary of other documents) answers only when no primary document
 # says about as much: its best sentence must beat theirs by more than this.
-REGISTER_MARGIN = 0.05
+REGISTER_MARGIN = 0.2
 # A sentence stating the value a question asks for is added to the answer when it scores
 # within this of the best sentence.
 TYPE_MARGIN = 0.15
 
 
-def _primary(ranked: Sequence[ScoredSentence], weight: float) -> ScoredSentence:
-    best = ranked[0]
+def _primary(kb: KnowledgeBase, ranked: Sequence[ScoredSentence], weight: float) -> ScoredSentence:
+    """The best sentence to build the answer on: never a document's title line (it names the
+    topic, not an answer) while another sentence is left; a register row only when no primary
+    document's sentence comes within REGISTER_MARGIN of it."""
+    candidates = [s for s in ranked if not _is_title(kb, s) or _in_short_section(kb, s)] or list(ranked)
+    best = candidates[0]
     if best.hit.citation.kind != "register":
         return best
     floor = best.score(weight) - REGISTER_MARGIN
-    return next((s for s in ranked if s.hit.citation.kind != "register" and s.score(weight) >= floor), best)
+    return next((s for s in candidates if s.hit.citation.kind != "register" and s.score(weight) >= floor), best)
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split()).rstrip("？?。：:")
+
+
+def _is_title(kb: KnowledgeBase, sentence: ScoredSentence) -> bool:
+    return _compact(sentence.text) == _compact(sentence.hit.citation.title)
+
+
+def _in_short_section(kb: KnowledgeBase, sentence: ScoredSentence) -> bool:
+    """The sentence's whole section is short enough to be the answer (unit_span)."""
+    start, end = kb.store.section_span(sentence.hit.chunk.doc_id, sentence.hit.citation.section,
+                                       sentence.hit.chunk.start)
+    return end - start <= WHOLE_SECTION_CHARS
+
+
+def _is_heading(sentence: ScoredSentence, section_start: int) -> bool:
+    """The sentence is the line opening its section, and that section is named after it."""
+    path = sentence.hit.citation.section_path
+    if not path or sentence.start != section_start:
+        return False
+    line, entry = _compact(sentence.text), _compact(path[-1])
+    return bool(entry) and (line == entry or (len(entry) >= 8 and line.startswith(entry)))
 
 
 def _mentioned_terms(kb: KnowledgeBase, question: str, text: str, limit: int = 3) -> str:
@@ -370,5 +398,6 @@ def _unit(kb: KnowledgeBase, sentence: ScoredSentence, ranked: Sequence[ScoredSe
     section = kb.store.section_span(chunk.doc_id, sentence.hit.citation.section, chunk.start)
     neighbours = [(s.start, s.end) for s in ranked
                   if s.hit.chunk.id == chunk.id and s.score(weight) >= 0.9 * sentence.score(weight)]
-    start, end = unit_span(text, (sentence.start, sentence.end), section, neighbours)
+    start, end = unit_span(text, (sentence.start, sentence.end), section, neighbours,
+                           heading=_is_heading(sentence, section[0]))
     return Evidence(sentence.hit.citation, text[start:end], start, end)

@@ -143,6 +143,7 @@ def unit_span(
     sentence: tuple[int, int],
     section: tuple[int, int],
     neighbours: Sequence[tuple[int, int]] = (),
+    heading: bool = False,
 ) -> tuple[int, int]:
     """The span of the answer built on `sentence` (offsets in the document `text`).
 
@@ -150,7 +151,9 @@ def unit_span(
     section headings that open it are left out) is answered whole: its conditions, amounts and
     exceptions come with it. In a longer one, the paragraph (line) holding the sentence when
     that is short enough, else the sentence and the `neighbours` that score nearly as well; a
-    list lead-in comes with the items it introduces (answer_unit).
+    list lead-in comes with the items it introduces (answer_unit). A `heading` (the sentence is
+    the line that opens its section, 「七、哪些情况需要申报停领失业保险金？」) is answered by the
+    paragraph below it.
     """
     start, end = section
     for line_start, line_end in iter_lines(text[start:end]):
@@ -158,7 +161,14 @@ def unit_span(
             start += line_start
             break
     if start <= sentence[0] and sentence[1] <= end and end - start <= WHOLE_SECTION_CHARS:
-        return start, end
+        # a section ending in a lead-in has its items as subsections (「（一）…」): they come too
+        last_line = text.rfind("\n", start, end) + 1 or start
+        return start, max(end, answer_unit(text, max(last_line, start), end))
+    if heading:
+        body = [(start + a, start + b) for a, b in iter_lines(text[start:end]) if start + a >= sentence[1]]
+        if body:
+            first, last = sentence[0], body[0][1]
+            return first, max(last, answer_unit(text, body[0][0], last))
     line_start = text.rfind("\n", 0, sentence[0]) + 1
     line_end = text.find("\n", sentence[1])
     line_end = len(text) if line_end < 0 else line_end
