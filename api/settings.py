@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     )
     answer_passages: int = Field(5, ge=1, le=50, description="Passages `ask` reads sentences from")
     answer_overlap_weight: float = Field(0.5, ge=0, description="Weight of word overlap next to cosine")
-    abstain_min_similarity: float = Field(0.5, ge=-1, le=1, description="Best sentence's cosine below this: no answer")
+    abstain_min_similarity: float = Field(0.64, ge=-1, le=1, description="Best sentence's cosine below this: no answer")
     abstain_min_coverage: float = Field(0.25, ge=0, le=1, description="Question words found below this: no answer")
     max_question_chars: int = Field(200, ge=1)
     search_min_closeness: float = Field(
