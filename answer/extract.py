@@ -106,8 +106,16 @@ MAX_UNIT_CHARS = 800  # a list longer than this is cut after the last whole item
 
 def is_item_line(line: str) -> bool:
     """A line opening with a list label: 一、 （一） 1. （1） ① or 一是."""
+    return item_level(line) is not None
+
+
+def item_level(line: str) -> int | None:
+    """The outline level of a list label opening the line (一、 before （一） before 1. …), None for no label."""
     line = line.lstrip(" \t\u3000")
-    return any(pattern.match(line) for pattern in OUTLINE_PATTERNS.values()) or bool(_ENUMERATED.match(line))
+    levels = [level for level, pattern in OUTLINE_PATTERNS.items() if pattern.match(line)]
+    if levels:
+        return int(min(levels))
+    return int(max(OUTLINE_PATTERNS)) + 1 if _ENUMERATED.match(line) else None
 
 
 def answer_unit(text: str, start: int, end: int, max_chars: int = MAX_UNIT_CHARS) -> int:
@@ -124,9 +132,14 @@ def answer_unit(text: str, start: int, end: int, max_chars: int = MAX_UNIT_CHARS
     position = text.find("\n", end)
     if position < 0 or text[end:position].strip():
         return end  # the lead-in does not end its line: no item lines follow it
+    top = None  # the level of the first item: a label of a higher level (八、 after （二）) is the next section
     for line_start, line_end in iter_lines(text[position:]):
         line = text[position + line_start : position + line_end]
-        if any(pattern.match(line) for pattern in STRUCTURE_PATTERNS.values()) or not is_item_line(line):
+        level = item_level(line)
+        if any(pattern.match(line) for pattern in STRUCTURE_PATTERNS.values()) or level is None:
+            break
+        top = level if top is None else top
+        if level < top:
             break
         if position + line_end - start > max_chars:
             break

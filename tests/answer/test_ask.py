@@ -186,3 +186,18 @@ def test_each_term_of_a_multi_term_question_is_answered(corpus_kb):
     first, second = answer.text.split("\n")
     assert first.startswith("“五清”指：") and "班子清廉" in first
     assert second == "知识库中提到了“五好”，但没有说明它具体包括哪些内容。"  # the source names it only
+
+
+def test_a_value_the_passages_do_not_state_is_said_so(official_kb):
+    kb, _ = official_kb
+    answer = ask(kb, "示范学院的纪律处分决定要在几天内送达学生？")
+    assert answer.kind is AnswerKind.none
+    assert "没有写明具体期限" in answer.text and "送达" in answer.text
+    assert answer.citations, "what the base does say is still cited"
+
+
+def test_the_kind_of_value_asked_for_picks_the_sentence(official_kb):
+    kb, _ = official_kb
+    answer = ask(kb, "用人单位应当在多长时间内与劳动者订立书面劳动合同？")
+    assert answer.kind is AnswerKind.passage
+    assert "一个月内" in answer.text

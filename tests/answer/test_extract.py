@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from answer.extract import answer_unit, is_item_line
+from answer.extract import answer_unit, is_item_line, unit_span
 
 ARTICLE = ("第六条 学生纪律处分的种类分为：\n（一）警告；\n（二）严重警告；\n（三）记过；\n"
            "（四）留校察看；\n（五）开除学籍。\n第七条 纪律处分决定应当以书面形式送达学生本人。")
@@ -34,3 +34,38 @@ def test_items_stop_at_a_paragraph_and_at_the_length_cap():
 def test_item_labels():
     assert all(is_item_line(line) for line in ("（一）警告", "一、总则", "1. 条件", "（2）材料", "①首先", "一是加强"))
     assert not any(is_item_line(line) for line in ("第一条 总则", "一般规定", "2024年起"))
+
+
+def _span(text: str, sentence: str, section: str, **kwargs) -> str:
+    start = text.index(sentence)
+    section_start = text.index(section)
+    first, last = unit_span(text, (start, start + len(sentence)), (section_start, section_start + len(section)),
+                            **kwargs)
+    return text[first:last]
+
+
+def test_a_short_article_is_answered_whole_without_its_chapter_heading():
+    article = "第三条 用人单位应当订立书面劳动合同。未订立的，应当支付二倍工资。"
+    text = f"第二章 劳动合同\n{article}\n第四条 下一条。"
+    assert _span(text, "未订立的，应当支付二倍工资。", f"第二章 劳动合同\n{article}") == article
+
+
+def test_a_long_section_is_answered_by_the_paragraph_of_the_sentence():
+    filler = "这一段很长。" * 100
+    paragraph = "补贴标准为每人每月一千元。补贴按月发放。"
+    section = f"二、补贴\n{filler}\n{paragraph}\n{filler}"
+    assert _span(section, "补贴按月发放。", section) == paragraph
+
+
+def test_a_heading_is_answered_by_the_paragraph_below_it():
+    filler = "其他说明。" * 120
+    section = f"二、失业保险金能领到多少钱？\n目前发放标准为每月2250元。\n{filler}"
+    unit = _span(section, "二、失业保险金能领到多少钱？", section, heading=True)
+    assert unit == "二、失业保险金能领到多少钱？\n目前发放标准为每月2250元。"
+
+
+def test_a_section_ending_in_a_lead_in_brings_its_items():
+    section = "七、哪些情况需要停发？\n有下列情形的，应当申请停发："
+    text = f"{section}\n（一）重新就业的；\n（二）应征服兵役的。\n八、下一个问题？"
+    unit = _span(text, "有下列情形的，应当申请停发：", section)
+    assert unit.endswith("（二）应征服兵役的。") and "八、" not in unit

@@ -1,0 +1,52 @@
+"""The kind of fact a question asks for, and whether a sentence states one."""
+
+from __future__ import annotations
+
+import pytest
+
+from answer.qtypes import FACT_TYPES, asked_types, held_share, holds
+
+TYPES = {t.name: t for t in FACT_TYPES}
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("本规定从哪天起施行？", {"date"}),
+    ("备案提交后多久能审批完？", {"duration"}),
+    ("考研奖学金每人多少钱", {"amount"}),
+    ("一等奖多少钱，评奖比例是多少", {"amount", "rate"}),
+    ("一共多少个学位？", {"count"}),
+    ("由哪个部门牵头负责？", {"department"}),
+    ("什么叫无固定期限劳动合同", {"definition"}),
+])
+def test_the_interrogative_names_the_kind_of_fact(question, expected):
+    assert expected <= {t.name for t in asked_types(question)}
+
+
+def test_which_ones_is_a_list_not_a_count():
+    names = {t.name for t in asked_types("创业补贴有哪几类？")}
+    assert "list" in names and "count" not in names
+
+
+@pytest.mark.parametrize(("kind", "question", "text", "expected"), [
+    ("date", "从哪天起施行", "本规定自 2017 年 9 月 1 日起施行。", True),
+    ("date", "哪一天", "红线定在 8/24", True),
+    ("date", "哪一天", "本规定由学校负责解释。", False),
+    ("duration", "多久", "应当在用工之日起一个月内订立书面劳动合同。", True),
+    ("duration", "多久", "本法自2020年1月1日起施行。", False),  # a date, not a duration
+    ("duration", "多久", "自2026年起实行。", False),
+    ("amount", "多少钱", "考研奖学金金额为 1000 元/人。", True),
+    ("amount", "多少钱", "奖学金按学期评定。", False),
+    ("rate", "比例是多少", "评奖比例为不超过学生数的 10%。", True),
+    ("count", "一共多少个学位", "学位计划总数为1023个。", True),
+    ("count", "入户指标是多少个", "计算总积分满150分。", False),  # counted in another measure word
+])
+def test_a_sentence_holds_the_fact_or_not(kind, question, text, expected):
+    assert holds(TYPES[kind], question, text) is expected
+
+
+def test_held_share_counts_each_asked_kind():
+    question = "一等奖多少钱，评奖比例是多少"
+    types = asked_types(question)
+    assert held_share(types, question, "一等奖 1500 元，占人数的 5%") == 1.0
+    assert 0 < held_share(types, question, "一等奖 1500 元") < 1.0
+    assert held_share((), question, "一等奖 1500 元") == 0.0
