@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     rrf_weight_bm25: float = Field(1.0, ge=0, description="Weight of BM25 in either fusion")
     rrf_weight_dense: float = Field(1.0, ge=0, description="Weight of dense retrieval in either fusion")
     fusion_depth: int = Field(100, ge=1, description="Hits taken from each retriever before fusion")
+    convex_normalisation: Literal["min-max", "theoretical"] = Field(
+        "min-max",
+        description="How convex fusion scales each retriever's scores: min-max = from its last hit to its best, "
+        "theoretical = from the lowest score it can give (BM25 0, dense convex_dense_minimum) to its best "
+        "(Bruch et al. 2023, TM2C2); min-max scores the last of a short BM25 list 0",
+    )
+    convex_dense_minimum: float = Field(
+        -1.0, ge=-1, le=1, description="Lowest dense score under theoretical normalisation (-1 = the cosine's own)"
+    )
     expand_terms: int = Field(
         0, ge=0, le=50, description="Query expansion: terms taken from the best first-pass passages into BM25 (0 = off)"
     )
@@ -86,6 +95,12 @@ class Settings(BaseSettings):
     )
     answer_passages: int = Field(5, ge=1, le=50, description="Passages `ask` reads sentences from")
     answer_overlap_weight: float = Field(0.5, ge=0, description="Weight of word overlap next to cosine")
+    answer_encoded_sentences: int = Field(
+        8, ge=0, le=500,
+        description="Sentences of the passages `ask` encodes per question, the best by word overlap and asked "
+        "kind of fact (at least one per passage); 0 = all of them. 8 answers the QA sets' development halves "
+        "as all of them do (docs/benchmarks.md) and keeps encoding off most of a cold question's time",
+    )
     abstain_min_similarity: float = Field(0.64, ge=-1, le=1, description="Best sentence's cosine below this: no answer")
     abstain_min_coverage: float = Field(0.25, ge=0, le=1, description="Question words found below this: no answer")
     max_question_chars: int = Field(200, ge=1)

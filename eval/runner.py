@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Settings a configuration may change per run: they act at query time, so one base serves all.
 QUERY_SIDE = {
-    "fusion", "rrf_k", "rrf_weight_bm25", "rrf_weight_dense", "fusion_depth",
+    "fusion", "convex_normalisation", "convex_dense_minimum", "rrf_k", "rrf_weight_bm25", "rrf_weight_dense", "fusion_depth",
     "rerank", "rerank_depth", "rerank_weight", "expand_terms", "expand_docs",
 }
 

@@ -33,24 +33,48 @@ def reciprocal_rank_fusion(rankings: Sequence[ScoredIds], weights: Sequence[floa
     return ScoredIds(ids, scores)
 
 
-def convex_fusion(rankings: Sequence[ScoredIds], weights: Sequence[float]) -> ScoredIds:
-    """Weighted sum of min-max normalised scores: score(d) = sum_i w_i * (s_i(d) - min_i) / (max_i - min_i).
+# The lowest score each retriever can give, for `convex_fusion`'s `minimums`: BM25 is a sum of
+# non-negative term weights (bm25s's idf is log(1 + ...)), dense search an inner product of unit
+# vectors, that is a cosine.
+BM25_MINIMUM = 0.0
+COSINE_MINIMUM = -1.0
+
+
+def convex_fusion(
+    rankings: Sequence[ScoredIds], weights: Sequence[float], minimums: Sequence[float | None] | None = None
+) -> ScoredIds:
+    """Weighted sum of normalised scores: score(d) = sum_i w_i * (s_i(d) - m_i) / (max_i - m_i).
 
     Bruch, Gai and Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval", ACM TOIS
     2023, find this convex combination at least as good as RRF and less sensitive to its one
     parameter. Unlike RRF it keeps how far apart the scores are, so a passage one retriever
     is sure of is not outvoted by a near-tie in the other. A document missing from a list
     scores 0 there. Ties are broken by chunk id.
+
+    m_i is the lowest score in list i (min-max) unless `minimums` gives the lowest score the
+    retriever can give (the paper's theoretical min-max, TM2C2; BM25_MINIMUM, COSINE_MINIMUM).
+    Min-max scores the last hit of every list 0, however good it is: of a rare term's two BM25
+    matches the second then counts for nothing, as if BM25 had not found it. Under theoretical
+    min-max a hit keeps its share of the best score. None in `minimums` keeps min-max for that
+    list; a score below its given minimum is taken as the minimum.
     """
     if len(rankings) != len(weights):
         raise ValueError("one weight per ranking is needed")
+    if minimums is not None and len(minimums) != len(rankings):
+        raise ValueError("one minimum (or None) per ranking is needed")
     fused: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for i, (ranking, weight) in enumerate(zip(rankings, weights)):
         if not len(ranking.ids):
             continue
         scores = ranking.scores.astype(np.float64)
-        low, high = float(scores.min()), float(scores.max())
-        normalised = (scores - low) / (high - low) if high > low else np.ones_like(scores)
+        floor = None if minimums is None else minimums[i]
+        high = float(scores.max())
+        if floor is None:
+            low = float(scores.min())
+            normalised = (scores - low) / (high - low) if high > low else np.ones_like(scores)
+        else:
+            scores = np.maximum(scores, floor)
+            normalised = (scores - floor) / (high - floor) if high > floor else np.zeros_like(scores)
         for chunk_id, value in zip(ranking.ids.tolist(), normalised.tolist()):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight * value
     if not fused:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from index.hybrid import convex_fusion, reciprocal_rank_fusion
+from index.hybrid import BM25_MINIMUM, COSINE_MINIMUM, convex_fusion, reciprocal_rank_fusion
 from index.types import ScoredIds
 
 
@@ -67,3 +67,37 @@ def test_convex_fusion_handles_single_scores_and_empty_lists():
     assert fused.ids.tolist() == [5] and fused.scores.tolist() == [1.0]
     with pytest.raises(ValueError, match="one weight per ranking"):
         convex_fusion([ScoredIds()], [1.0, 1.0])
+
+
+def as_dict(fused: ScoredIds) -> dict[int, float]:
+    return dict(zip(fused.ids.tolist(), fused.scores.tolist()))
+
+
+def test_theoretical_minimums_keep_the_last_hit_of_a_short_list():
+    """Min-max scores BM25's second and last hit 0; from BM25's own minimum it keeps its share."""
+    bm25 = scored({1: 8.0, 2: 6.0})
+    dense = scored({3: 0.90, 4: 0.85, 2: 0.70, 5: 0.50})
+    minmax = as_dict(convex_fusion([bm25, dense], [1.0, 1.0]))
+    fused = convex_fusion([bm25, dense], [1.0, 1.0], [BM25_MINIMUM, COSINE_MINIMUM])
+    scores = as_dict(fused)
+    assert minmax[2] == pytest.approx(0.0 + (0.70 - 0.50) / (0.90 - 0.50))
+    assert scores[1] == pytest.approx(8.0 / 8.0)
+    assert scores[2] == pytest.approx(6.0 / 8.0 + (0.70 + 1) / (0.90 + 1))
+    assert scores[3] == pytest.approx((0.90 + 1) / (0.90 + 1))
+    assert scores[5] == pytest.approx((0.50 + 1) / (0.90 + 1))
+    assert fused.ids.tolist()[0] == 2
+
+
+def test_theoretical_minimums_per_list_and_edge_cases():
+    bm25 = scored({1: 4.0, 2: 1.0})
+    dense = scored({2: 0.8, 3: 0.6})
+    scores = as_dict(convex_fusion([bm25, dense], [1.0, 1.0], [0.0, None]))  # None: min-max for that list
+    assert scores == pytest.approx({1: 1.0, 2: 1.0 / 4.0 + 1.0, 3: 0.0})
+    below = convex_fusion([scored({7: 0.5, 8: -1.2})], [1.0], [COSINE_MINIMUM])  # under the floor: the floor
+    assert below.scores.tolist() == pytest.approx([1.0, 0.0])
+    single = convex_fusion([scored({5: 3.0})], [1.0], [BM25_MINIMUM])
+    assert single.ids.tolist() == [5] and single.scores.tolist() == [1.0]
+    floor = convex_fusion([scored({6: 0.0})], [1.0], [BM25_MINIMUM])  # nothing above the floor scores 0
+    assert floor.scores.tolist() == [0.0]
+    with pytest.raises(ValueError, match="one minimum"):
+        convex_fusion([bm25, dense], [1.0, 1.0], [0.0])
