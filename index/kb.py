@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ import numpy as np
 from api.settings import Settings
 from index.dense import DenseLayout, FaissRetriever
 from index.embed import CachedEmbedder, QueryBatcher, SentenceTransformerEmbedder
-from index.hybrid import convex_fusion, diversify_by_group, reciprocal_rank_fusion
+from index.hybrid import BM25_MINIMUM, convex_fusion, diversify_by_group, reciprocal_rank_fusion
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
 from index.models import ORIGINAL, model_folder, named_model, set_active_model
 from index.rerank import document_rerank
@@ -45,6 +45,7 @@ from index.types import (
     IngestReport,
     ScoredIds,
     SearchMode,
+    SearchPage,
     StoredDocument,
 )
 from ingest.chunking import bare_title, chunk_document, names_of, regulation_title
@@ -110,27 +111,6 @@ def result_group(hit: Hit) -> tuple[str, ...]:
     if result_type(hit) == "entry":
         return ("entry", hit.chunk.doc_id)
     return ("passage", hit.chunk.doc_id, *hit.chunk.section_path)
-
-
-@dataclass(frozen=True)
-class SearchPage:
-    """A page of search results with how close each is to the query (`KnowledgeBase.closeness`).
-
-    `close` is False when no hit reaches `min_closeness`: the base holds nothing close to the
-    query, and the hits are only the least distant text.
-    """
-
-    hits: tuple[Hit, ...]
-    closeness: tuple[float, ...]
-    min_closeness: float
-    diversified: bool
-
-    @property
-    def close(self) -> bool:
-        return any(value >= self.min_closeness for value in self.closeness)
-
-    def is_close(self, position: int) -> bool:
-        return self.closeness[position] >= self.min_closeness
 
 
 class KnowledgeBase:
@@ -668,7 +648,10 @@ class KnowledgeBase:
     def _fuse(self, lexical: ScoredIds, dense: ScoredIds) -> ScoredIds:
         weights = [self.settings.rrf_weight_bm25, self.settings.rrf_weight_dense]
         if self.settings.fusion == "convex":
-            return convex_fusion([lexical, dense], weights)
+            minimums = None
+            if self.settings.convex_normalisation == "theoretical":
+                minimums = [BM25_MINIMUM, self.settings.convex_dense_minimum]
+            return convex_fusion([lexical, dense], weights, minimums)
         return reciprocal_rank_fusion([lexical, dense], weights, self.settings.rrf_k)
 
     def _expanded_bm25(self, query: str, first: np.ndarray, k: int, allowed: np.ndarray | None) -> ScoredIds:

@@ -81,6 +81,27 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class SearchPage:
+    """A page of search results with how close each is to the query (`KnowledgeBase.closeness`).
+
+    `close` is False when no hit reaches `min_closeness`: the base holds nothing close to the
+    query, and the hits are only the least distant text.
+    """
+
+    hits: tuple[Hit, ...]
+    closeness: tuple[float, ...]
+    min_closeness: float
+    diversified: bool
+
+    @property
+    def close(self) -> bool:
+        return any(value >= self.min_closeness for value in self.closeness)
+
+    def is_close(self, position: int) -> bool:
+        return self.closeness[position] >= self.min_closeness
+
+
+@dataclass(frozen=True)
 class Filters:
     """Restrict a search. Empty fields do not filter.
 
