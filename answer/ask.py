@@ -305,7 +305,8 @@ def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...],
     first does not; 「…但没有写明…」 when none of the passages states such a value."""
     settings = kb.settings
     weight = settings.answer_overlap_weight
-    ranked = sorted(score_sentences(question, passages, kb.embedder, kb.tokenizer, vector),
+    limit = settings.answer_encoded_sentences or None
+    ranked = sorted(score_sentences(question, passages, kb.embedder, kb.tokenizer, vector, weight, limit),
                     key=lambda s: -s.score(weight))
     if not ranked:
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages)

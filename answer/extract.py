@@ -54,29 +54,51 @@ def score_sentences(
     embedder: Embedder,
     tokenizer: ChineseTokenizer,
     question_vector: np.ndarray | None = None,
+    weight: float = 0.5,
+    encode_limit: int | None = None,
 ) -> list[ScoredSentence]:
-    """Every sentence of the hits, scored against the question by the same embeddings
-    the dense index uses plus word overlap.
+    """The sentences of the hits, scored against the question by the same embeddings the
+    dense index uses plus word overlap and the kinds of fact it asks for.
 
-    Sentences go through `encode_documents`, so with the base's caching embedder a
-    sentence is encoded once and its vector reused by every later question that reaches
-    the same passage: this was most of the cost of `ask` on a large base.
+    Encoding is the cost of `ask`: a cold question would encode every sentence of its passages
+    (20–40 texts) on the request path. With `encode_limit` the sentences are first ranked
+    without the model (`shortlist`) and only that many are encoded and returned; None encodes
+    them all. Sentences go through `encode_documents`, so with the base's caching embedder a
+    sentence is encoded once and its vector reused by every later question that reaches it.
     """
     candidates = [(hit, s, e, t) for hit in hits for s, e, t in sentences_of(hit)]
     if not candidates:
         return []
-    if question_vector is None:
-        question_vector = embedder.encode_queries([question])[0]
-    vectors = embedder.encode_documents([t for _, _, _, t in candidates])
-    similarities = vectors @ question_vector
     terms = set(tokenizer.tokenize(question))
     types = asked_types(question)
-    return [
-        ScoredSentence(
-            hit, s, e, t, float(sim), coverage(terms, tokenizer.tokenize(t)), held_share(types, question, t)
-        )
-        for (hit, s, e, t), sim in zip(candidates, np.asarray(similarities).tolist())
-    ]
+    covered = [coverage(terms, tokenizer.tokenize(t)) for _, _, _, t in candidates]
+    typed = [held_share(types, question, t) for _, _, _, t in candidates]
+    chosen = shortlist([h.chunk.id for h, _, _, _ in candidates],
+                       [weight * c + TYPE_BONUS * y for c, y in zip(covered, typed)], encode_limit)
+    if question_vector is None:
+        question_vector = embedder.encode_queries([question])[0]
+    vectors = embedder.encode_documents([candidates[i][3] for i in chosen])
+    similarities = np.asarray(vectors @ question_vector).tolist()
+    return [ScoredSentence(*candidates[i], float(sim), covered[i], typed[i]) for i, sim in zip(chosen, similarities)]
+
+
+def shortlist(groups: Sequence[object], cheap: Sequence[float], limit: int | None) -> list[int]:
+    """Indexes of the sentences worth encoding, in their original order: the best by `cheap`
+    score (overlap and asked kinds of fact, no model) of each group (passage) first, so that a
+    paraphrase sharing no words still reaches every retrieved passage, then the best of the
+    rest, `limit` in all. Ties keep the retrieval order. None or a limit above the count: all."""
+    if limit is None or limit >= len(cheap):
+        return list(range(len(cheap)))
+    order = sorted(range(len(cheap)), key=lambda i: (-cheap[i], i))
+    picked: list[int] = []
+    seen: set[object] = set()
+    for i in order:
+        if groups[i] not in seen and len(picked) < limit:
+            seen.add(groups[i])
+            picked.append(i)
+    taken = set(picked)
+    picked += [i for i in order if i not in taken][: limit - len(picked)]
+    return sorted(picked)
 
 
 def best_sentences(scored: Sequence[ScoredSentence], weight: float, limit: int = 2) -> list[ScoredSentence]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from answer.extract import answer_unit, is_item_line, unit_span
+import pytest
+
+from answer.extract import answer_unit, is_item_line, score_sentences, shortlist, unit_span
 
 ARTICLE = ("第六条 学生纪律处分的种类分为：\n（一）警告；\n（二）严重警告；\n（三）记过；\n"
            "（四）留校察看；\n（五）开除学籍。\n第七条 纪律处分决定应当以书面形式送达学生本人。")
@@ -69,3 +71,26 @@ def test_a_section_ending_in_a_lead_in_brings_its_items():
     text = f"{section}\n（一）重新就业的；\n（二）应征服兵役的。\n八、下一个问题？"
     unit = _span(text, "有下列情形的，应当申请停发：", section)
     assert unit.endswith("（二）应征服兵役的。") and "八、" not in unit
+
+
+def test_shortlist_takes_each_passage_best_first_then_the_best_of_the_rest():
+    groups = ["a", "a", "a", "b", "b", "c"]
+    cheap = [0.9, 0.8, 0.7, 0.1, 0.0, 0.0]
+    assert shortlist(groups, cheap, 4) == [0, 1, 3, 5]  # b and c keep one sentence each, ties in order
+    assert shortlist(groups, cheap, 2) == [0, 3]  # more passages than room: the best passages' best
+    assert shortlist(groups, cheap, None) == list(range(6))
+    assert shortlist(groups, cheap, 10) == list(range(6))
+
+
+def test_score_sentences_encodes_only_the_shortlist(corpus_kb):
+    question = "村居建设的五清是什么"
+    hits = corpus_kb.search(question, k=5)
+    everything = score_sentences(question, hits, corpus_kb.embedder, corpus_kb.tokenizer)
+    some = score_sentences(question, hits, corpus_kb.embedder, corpus_kb.tokenizer, encode_limit=6)
+    assert len(everything) > 6 and len(some) == 6
+    assert {s.hit.chunk.id for s in some} == {s.hit.chunk.id for s in everything}  # every passage is read
+    by_span = {(s.hit.chunk.id, s.start): s for s in everything}
+    for s in some:  # the same scores as without a limit, for the sentences it keeps
+        assert s.similarity == pytest.approx(by_span[(s.hit.chunk.id, s.start)].similarity, abs=1e-5)
+    best_overlap = max(everything, key=lambda s: (s.coverage, -s.start))
+    assert any(s.coverage >= best_overlap.coverage for s in some)
