@@ -62,7 +62,8 @@ def test_a_repeated_footer_of_the_pdf_is_found_in_the_chunks_that_hold_it(tmp_pa
     reference = extract_reference(pdf)
     assert reference.source in ("pdftotext", "pypdfium2") and len(reference.pages) == 3
     furniture = furniture_lines(reference.pages)
-    assert sorted(furniture.values()) == sorted([GAZETTE, "— 1 —"])  # page numbers are one line, digits aside
+    # page numbers are one line, digits aside; the spaces around 1 are the extractor's choice (fonts)
+    assert sorted("".join(line.split()) for line in furniture.values()) == sorted([GAZETTE, "—1—"])
 
     page_texts = ["\n".join(lines) for lines in FOOTED_PAGES]
     leaky = document("\n".join(page_texts), kind="pdf")
@@ -70,7 +71,7 @@ def test_a_repeated_footer_of_the_pdf_is_found_in_the_chunks_that_hold_it(tmp_pa
                         for text in page_texts]
     row = compare("footed.pdf", leaky, one_chunk_a_page, reference)
     assert (row.furniture, row.leaked) == (2, 3)
-    assert set(row.leaked_lines) == {GAZETTE, "— 1 —"}
+    assert {"".join(line.split()) for line in row.leaked_lines} == {GAZETTE, "—1—"}
 
     clean_pages = [lines[0] for lines in FOOTED_PAGES]
     clean = document("\n".join(clean_pages), kind="pdf")
