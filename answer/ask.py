@@ -20,7 +20,7 @@ from answer.abstain import (
 from answer.extract import WHOLE_SECTION_CHARS, ScoredSentence, score_sentences, unit_span
 from answer.qtypes import asked_types, holds
 from answer.types import Answer, AnswerKind, Evidence
-from index.kb import KnowledgeBase
+from index.kb import KnowledgeBase, name_forms
 from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
 from ingest.chunking import SENTENCE_END, chinese_number
 
@@ -50,6 +50,10 @@ def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Ans
     if unknown:  # a city, a person or a body the base never mentions: say which, quote nothing
         named = "”“".join(unknown)
         return Answer(question, f"知识库中没有关于“{named}”的内容。", AnswerKind.none, (), passages)
+    about = _about_named(kb, question, passages, vector, filters)
+    if isinstance(about, Answer):
+        return about
+    passages = about
     answer = (
         _article_answer(kb, question, passages, filters)
         or _glossary_answer(kb, question, passages)
@@ -57,6 +61,47 @@ def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Ans
         or _passage_answer(kb, question, passages, vector)
     )
     return replace(answer, citations=merge_evidence(kb, answer.citations))
+
+
+def _about_named(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector,
+                 filters: Filters | None) -> tuple[Hit, ...] | Answer:
+    """The passages about the places and bodies the question names, or a refusal.
+
+    A passage is about a name when its text, section path or document title mentions it; when
+    some passages are, the others are dropped (「海珠区…」 is not answered from a 天河区 passage
+    beside one that names 海珠区). When none is, the passages are about something else (the
+    rows of the 天河区 guide): the search runs again, deeper, over the documents holding the
+    names, and keeps the passages mentioning them; when none does, the answer says so by name.
+    """
+    names = kb.question_names(question)
+    if not passages or not names:
+        return passages
+    about = tuple(h for h in passages if all(_mentions(h, n) for n in names))
+    if about:
+        return about
+    names = [n for n in names if not any(_mentions(h, n) for h in passages)] or names
+    holding: list[str] | None = list(filters.doc_ids) if filters and filters.doc_ids else None
+    for name in names:
+        holding = kb.documents_naming(name, holding)
+    found: list[Hit] = []
+    if holding:
+        narrowed = replace(filters or Filters(), doc_ids=tuple(holding))
+        depth = NAMED_DEPTH * kb.settings.answer_passages
+        found = [h for h in kb.search(question, k=depth, vector=vector, filters=narrowed)
+                 if all(_mentions(h, n) for n in names)]
+    if found:
+        return tuple(found[: kb.settings.answer_passages])
+    named = "”“".join(names)
+    return Answer(question, f"知识库中与这个问题相近的内容都不是关于“{named}”的。", AnswerKind.none, (), passages)
+
+
+# A question's place the first passages do not mention is looked for this many times deeper.
+NAMED_DEPTH = 4
+
+
+def _mentions(hit: Hit, name: str) -> bool:
+    where = " ".join((hit.chunk.text, hit.citation.title, *hit.citation.section_path))
+    return any(form in where for form in name_forms(name))
 
 
 def merge_evidence(kb: KnowledgeBase, evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:

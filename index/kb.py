@@ -82,7 +82,7 @@ class IngestListener:
 _DIVISION = re.compile(r"(?:特别行政区|自治区|自治州|自治县|省|市|区|县|州|镇|乡|村|旗|盟)$")
 
 
-def _name_forms(name: str) -> list[str]:
+def name_forms(name: str) -> list[str]:
     """A name, and a place name without its level when two characters or more remain."""
     bare = _DIVISION.sub("", name)
     return [name, bare] if bare != name and len(bare) >= 2 else [name]
@@ -597,19 +597,27 @@ class KnowledgeBase:
         return [(doc_id, title) for length, doc_id, title in named if length == best]
 
     def unknown_names(self, question: str) -> list[str]:
+        """Place, person and organisation names in the question (`question_names`) that no
+        stored document holds: 「上海」 in a question to a base of Guangzhou documents."""
+        return [name for name in self.question_names(question) if not self._mentioned(name)]
+
+    def question_names(self, question: str) -> list[str]:
         """Place, person and organisation names in the question (jieba's ns/nr/nt tags, two
-        characters or more) that no stored document holds: 「上海」 in a question to a base of
-        Guangzhou documents. Common nouns are left alone: a layperson's 老板 or 小孩 is how they
-        ask about 用人单位 or 适龄儿童, not a sign the base lacks the answer."""
+        characters or more), in order. Common nouns are left alone: a layperson's 老板 or 小孩 is
+        how they ask about 用人单位 or 适龄儿童, not a sign the base lacks the answer."""
         import jieba.posseg  # noqa: PLC0415 -- jieba's tagger loads its model on first use
 
         names = [pair.word for pair in jieba.posseg.cut(question)
                  if pair.flag.startswith(_NAME_TAGS) and len(pair.word) >= 2]
-        return [name for name in dict.fromkeys(names) if not self._mentioned(name)]
+        return list(dict.fromkeys(names))
+
+    def documents_naming(self, name: str, among: Sequence[str] | None = None) -> list[str]:
+        """Ids of the documents that hold a name (or the place without its level: 海珠 for 海珠区)."""
+        return self.store.documents_mentioning(name_forms(name), among)
 
     def _mentioned(self, name: str) -> bool:
         """Whether the base holds a name: a BM25 term first (no I/O), then a scan of the stored texts."""
-        forms = _name_forms(name)
+        forms = name_forms(name)
         with self._lock.read():
             if any(self.lexical.document_frequency(form) for form in forms):
                 return True

@@ -379,6 +379,21 @@ class Store:
             return self._db.execute("SELECT 1 FROM documents WHERE instr(text, ?) > 0 LIMIT 1", (term,)).fetchone() \
                 is not None
 
+    def documents_mentioning(self, terms: Sequence[str], among: Sequence[str] | None = None) -> list[str]:
+        """Ids of the stored documents whose text holds any of `terms` (plain substring tests),
+        only those of `among` when given."""
+        if not terms:
+            return []
+        where = " OR ".join("instr(text, ?) > 0" for _ in terms)
+        params: list[str] = list(terms)
+        if among is not None:
+            if not among:
+                return []
+            where = f"({where}) AND id IN ({','.join('?' for _ in among)})"
+            params += list(among)
+        with self._lock:
+            return [row[0] for row in self._db.execute(f"SELECT id FROM documents WHERE {where} ORDER BY source", params)]
+
     def document_names(self) -> list[tuple[str, str, str]]:
         """(id, title, 文号) of every document, without counting chunks (for questions naming one)."""
         with self._lock:

@@ -201,3 +201,28 @@ def test_the_kind_of_value_asked_for_picks_the_sentence(official_kb):
     answer = ask(kb, "用人单位应当在多长时间内与劳动者订立书面劳动合同？")
     assert answer.kind is AnswerKind.passage
     assert "一个月内" in answer.text
+
+
+def test_a_place_the_passages_do_not_mention_is_looked_for_where_the_base_holds_it(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "tianhe.txt").write_text(
+        "天河区人才公寓申请指引\n申请人应在本区工作满一年，且本人及家庭成员在本市无自有住房。\n", encoding="utf-8")
+    (folder / "haizhu.txt").write_text(
+        "海珠区图书馆开放公告\n海珠区图书馆每周二至周日九时至十七时开放，周一闭馆。\n", encoding="utf-8")
+    (folder / "rental.txt").write_text(
+        "海珠区住房保障办法\n海珠区人才公寓的申请人应在海珠区连续缴纳社会保险满两年。\n", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    answer = ask(kb, "海珠区人才公寓的申请条件是什么")
+    assert {Path(e.citation.source).name for e in answer.citations} == {"rental.txt"}
+    assert "连续缴纳社会保险满两年" in answer.text
+
+    (folder / "rental.txt").unlink()  # the base names 海珠区, but nothing about its 人才公寓
+    other = make_kb("without-rental")
+    other.ingest([folder])
+    answer = ask(other, "海珠区人才公寓的申请条件是什么")
+    assert "本区工作满一年" not in answer.text  # never the other district's rule
+    assert "tianhe.txt" not in {Path(e.citation.source).name for e in answer.citations}
+    answer = ask(other, "天河区人才公寓的申请条件是什么")  # named in the passages: answered as before
+    assert answer.kind is AnswerKind.passage and "本区工作满一年" in answer.text
