@@ -389,8 +389,8 @@ class Store:
         if among is not None:
             if not among:
                 return []
-            where = f"({where}) AND id IN ({','.join('?' for _ in among)})"
-            params += list(among)
+            where = f"({where}) AND id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(among)))
         with self._lock:
             return [row[0] for row in self._db.execute(f"SELECT id FROM documents WHERE {where} ORDER BY source", params)]
 
@@ -508,12 +508,25 @@ class Store:
                 titles.update(rows)
         return [titles.get(int(i), "") for i in ids]
 
+    MAX_ID_PREFIXES = 200
+
     def allowed_ids(self, filters: Filters) -> np.ndarray:
         """Chunk ids that pass `filters`."""
         clauses, params = [], []
         if filters.doc_ids:
-            clauses.append("(" + " OR ".join("c.doc_id LIKE ? || '%'" for _ in filters.doc_ids) + ")")
-            params += list(filters.doc_ids)
+            # Whole ids as one JSON parameter (a question's place can name thousands of documents,
+            # beyond SQLite's expression depth as ORs); the rest are prefixes, as typed.
+            ids = list(dict.fromkeys(filters.doc_ids))
+            with self._lock:
+                whole = {r[0] for r in self._db.execute(
+                    "SELECT id FROM documents WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))}
+            prefixes = [i for i in ids if i not in whole]
+            if len(prefixes) > self.MAX_ID_PREFIXES:
+                raise ValueError(f"at most {self.MAX_ID_PREFIXES} document ids that are not whole ids can filter a search, "
+                                 f"got {len(prefixes)}")
+            clauses.append("(" + " OR ".join(["c.doc_id IN (SELECT value FROM json_each(?))"]
+                                             + ["c.doc_id LIKE ? || '%'" for _ in prefixes]) + ")")
+            params += [json.dumps(sorted(whole)), *prefixes]
         if filters.kinds:
             clauses.append(f"d.kind IN ({','.join('?' * len(filters.kinds))})")
             params += list(filters.kinds)

@@ -77,6 +77,19 @@ def test_filters_by_document_kind_and_section(store):
     assert store.allowed_ids(Filters(kinds=("text",))).tolist() == ids[2:]
     assert store.allowed_ids(Filters(section_prefix="第二章 组织机构>第八条")).tolist() == ids[:1]
     assert store.allowed_ids(Filters(section_prefix="第二章", kinds=("pdf",))).tolist() == ids[:1]
+    assert store.allowed_ids(Filters(doc_ids=("abc123", "def"))).tolist() == ids  # a whole id and a prefix
+
+
+def test_thousands_of_whole_document_ids_filter_in_one_query(store):
+    """A question's place can be held by thousands of documents (one per article on STARD)."""
+    for n in range(1500):
+        doc = make_doc(f"doc{n:05d}", f"/x/{n}.txt", "海珠区。")
+        store.replace_document(doc, [Chunk(doc.id, "海珠区。", 0, 4)], f"h{n}", 1)
+    ids = tuple(f"doc{n:05d}" for n in range(0, 1500, 2))
+    assert len(store.allowed_ids(Filters(doc_ids=ids))) == 750
+    assert len(store.documents_mentioning(["海珠"], among=ids)) == 750
+    with pytest.raises(ValueError, match="at most 200 document ids"):
+        store.allowed_ids(Filters(doc_ids=tuple(f"zz{n}" for n in range(201))))
 
 
 def test_embedding_cache_round_trip(store):
