@@ -351,7 +351,8 @@ def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...],
     settings = kb.settings
     weight = settings.answer_overlap_weight
     limit = settings.answer_encoded_sentences or None
-    ranked = sorted(score_sentences(question, passages, kb.embedder, kb.tokenizer, vector, weight, limit),
+    chars = settings.answer_encoded_chars or None
+    ranked = sorted(score_sentences(question, passages, kb.embedder, kb.tokenizer, vector, weight, limit, chars),
                     key=lambda s: -s.score(weight))
     if not ranked:
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages)

@@ -56,6 +56,7 @@ def score_sentences(
     question_vector: np.ndarray | None = None,
     weight: float = 0.5,
     encode_limit: int | None = None,
+    encode_chars: int | None = None,
 ) -> list[ScoredSentence]:
     """The sentences of the hits, scored against the question by the same embeddings the
     dense index uses plus word overlap and the kinds of fact it asks for.
@@ -63,7 +64,8 @@ def score_sentences(
     Encoding is the cost of `ask`: a cold question would encode every sentence of its passages
     (20–40 texts) on the request path. With `encode_limit` the sentences are first ranked
     without the model (`shortlist`) and only that many are encoded and returned; None encodes
-    them all. Sentences go through `encode_documents`, so with the base's caching embedder a
+    them all; `encode_chars` encodes only the first that many characters of a longer sentence
+    (the model's cost grows with the length). Sentences go through `encode_documents`, so with the base's caching embedder a
     sentence is encoded once and its vector reused by every later question that reaches it.
     """
     candidates = [(hit, s, e, t) for hit in hits for s, e, t in sentences_of(hit)]
@@ -77,7 +79,7 @@ def score_sentences(
                        [weight * c + TYPE_BONUS * y for c, y in zip(covered, typed)], encode_limit)
     if question_vector is None:
         question_vector = embedder.encode_queries([question])[0]
-    vectors = embedder.encode_documents([candidates[i][3] for i in chosen])
+    vectors = embedder.encode_documents([candidates[i][3][:encode_chars] for i in chosen])
     similarities = np.asarray(vectors @ question_vector).tolist()
     return [ScoredSentence(*candidates[i], float(sim), covered[i], typed[i]) for i, sim in zip(chosen, similarities)]
 

@@ -96,10 +96,15 @@ class Settings(BaseSettings):
     answer_passages: int = Field(5, ge=1, le=50, description="Passages `ask` reads sentences from")
     answer_overlap_weight: float = Field(0.5, ge=0, description="Weight of word overlap next to cosine")
     answer_encoded_sentences: int = Field(
-        8, ge=0, le=500,
+        6, ge=0, le=500,
         description="Sentences of the passages `ask` encodes per question, the best by word overlap and asked "
-        "kind of fact (at least one per passage); 0 = all of them. 8 answers the QA sets' development halves "
+        "kind of fact (at least one per passage); 0 = all of them. 6 answers the QA sets' development halves "
         "as all of them do (docs/benchmarks.md) and keeps encoding off most of a cold question's time",
+    )
+    answer_encoded_chars: int = Field(
+        96, ge=0, le=2000,
+        description="Characters of a sentence `ask` encodes at most (the first ones; 0 = the whole sentence). "
+        "96 answers the QA sets' development halves as whole sentences do; 64 loses 2 of seed_qa (docs/benchmarks.md)",
     )
     abstain_min_similarity: float = Field(0.64, ge=-1, le=1, description="Best sentence's cosine below this: no answer")
     abstain_min_coverage: float = Field(0.25, ge=0, le=1, description="Question words found below this: no answer")

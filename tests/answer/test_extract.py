@@ -94,3 +94,14 @@ def test_score_sentences_encodes_only_the_shortlist(corpus_kb):
         assert s.similarity == pytest.approx(by_span[(s.hit.chunk.id, s.start)].similarity, abs=1e-5)
     best_overlap = max(everything, key=lambda s: (s.coverage, -s.start))
     assert any(s.coverage >= best_overlap.coverage for s in some)
+
+
+def test_score_sentences_encodes_the_first_characters_of_a_long_sentence(corpus_kb):
+    question = "村居建设的五清是什么"
+    hits = corpus_kb.search(question, k=3)
+    cut = score_sentences(question, hits, corpus_kb.embedder, corpus_kb.tokenizer, encode_chars=12)
+    vector = corpus_kb.embedder.encode_queries([question])[0]
+    for s in cut[:5]:
+        expected = float(corpus_kb.embedder.encode_documents([s.text[:12]])[0] @ vector)
+        assert s.similarity == pytest.approx(expected, abs=1e-5)
+    assert any(len(s.text) > 12 for s in cut)  # the sentence itself is whole, only its vector is of the start
