@@ -22,7 +22,7 @@ from answer.qtypes import asked_types, holds
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase, name_forms
 from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
-from ingest.chunking import SENTENCE_END, chinese_number
+from ingest.chunking import SENTENCE_END, bare_title, chinese_number
 
 log = logging.getLogger(__name__)
 
@@ -171,15 +171,70 @@ def _article_answer(
             if position == 0:  # the same law stored twice (PDF and Word) is quoted once
                 texts.append(text[start:end].strip())
     if not evidence:
-        named = kb.named_documents(question)
-        if not named:
-            return None
-        title = named[0][1]
         asked = "、".join(written[n] for n in missing)
-        return Answer(question, f"知识库中的《{title}》没有{asked}。", AnswerKind.none, (), passages)
+        named = kb.named_documents(question)
+        if named:
+            return Answer(question, f"知识库中的《{named[0][1]}》没有{asked}。", AnswerKind.none, (), passages)
+        bare, laws = bare_title(question), kb.law_names()
+        held = max((name for name in laws if len(name) >= 2 and name in bare), key=len, default="")
+        if held:  # a regulation inside a compilation
+            return Answer(question, f"知识库中的《{held}》没有{asked}。", AnswerKind.none, (), passages)
+        law = _named_law(kb, question)
+        if not law:
+            return None
+        fuller = sorted((name for name in laws if law in name), key=len)
+        if fuller:  # a short form of a stored name (创业实施办法 for …创新创业实施办法): asked of that one
+            match = _NAMED_ARTICLE.search(question)
+            answer = _article_answer(kb, fuller[0] + question[match.start():], passages, filters)
+            return replace(answer, question=question) if answer else None
+        if any(_in_order_share(law, name) >= SHORT_FORM_SHARE for name in laws):
+            return None  # maybe a short form of a stored name (天河港澳青年创新创业实施办法): search
+        return Answer(question, f"知识库中没有《{law}》。", AnswerKind.none, (), passages)
     if missing:
         texts.append(f"（没有找到{'、'.join(written[n] for n in missing)}。）")
     return Answer(question, "\n".join(texts), AnswerKind.article, tuple(evidence), passages)
+
+
+# The last word of a law's or regulation's name (立法法's kinds of names and the usual ones below them).
+_LAW_WORD = re.compile(r"(?:法|条例|规定|办法|细则|规则|章程)$")
+_QUOTED_NAME = re.compile(r"《([^《》]{2,40})》")
+
+
+def _named_law(kb: KnowledgeBase, question: str) -> str:
+    """The law a question asks an article of (「公司法第五条」, 「《劳动法》第四十四条」): the 《》 name
+    before the article, else the nouns just before it when the last ends in a law's last word
+    (「请问中华人民共和国公司法第五条」 -> 公司法). "" when it names none."""
+    match = _NAMED_ARTICLE.search(question)
+    before = question[: match.start()].rstrip("》的中里 ") if match else ""
+    quoted = _QUOTED_NAME.findall(before)
+    if quoted:
+        return bare_title(quoted[-1])
+    words = kb.tokenizer.tagged_words(before) if before else []
+    if not words or not _LAW_WORD.search(words[-1][0]):
+        return ""
+    start = len(words) - 1
+    while start > 0 and words[start - 1][1].startswith(_NAME_PARTS):
+        start -= 1
+    name = bare_title("".join(word for word, _ in words[start:]))
+    return name if len(name) > len(_LAW_WORD.search(name).group(0)) else ""
+
+
+# A law name whose characters occur in this share, in order, in a stored name may be a short form of it.
+SHORT_FORM_SHARE = 0.75
+
+
+def _in_order_share(short: str, name: str) -> float:
+    """Share of `short`'s characters that occur in `name` in the same order (longest common subsequence)."""
+    row = [0] * (len(name) + 1)
+    for char in short:
+        previous = 0
+        for j, other in enumerate(name, 1):
+            previous, row[j] = row[j], previous + 1 if char == other else max(row[j], row[j - 1])
+    return row[-1] / len(short) if short else 0.0
+
+
+# Parts of speech that can make up a law's name: nouns of any kind, verbal nouns (管理, 劳动).
+_NAME_PARTS = ("n", "vn")
 
 
 def _ascii(text: str) -> str:

@@ -586,6 +586,15 @@ class KnowledgeBase:
         chosen = [(chunk, citation) for length, chunk, citation in named if length == best]
         return [Hit(chunk, citation, 1.0, rank, SearchMode.bm25) for rank, (chunk, citation) in enumerate(chosen, 1)]
 
+    def law_names(self) -> set[str]:
+        """The names a question may call a stored law or regulation by (`names_of`): documents'
+        titles, and in compilations the titles above the articles (`regulation_title`)."""
+        names = {name for _, title, _ in self.store.document_names() for name in names_of(title)}
+        for chunk, _ in self.store.article_chunks(1):
+            if regulation := bare_title(regulation_title(chunk.section_path)):
+                names.add(regulation)
+        return names
+
     def named_documents(self, question: str) -> list[tuple[str, str]]:
         """(id, title) of the documents whose title (as `bare_title` writes it) the question holds;
         of the longest such name only."""

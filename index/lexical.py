@@ -120,6 +120,7 @@ class ChineseTokenizer:
         cache_dir: Path | None = None,
     ) -> None:
         self._jieba = jieba.Tokenizer()
+        self._tagger = None
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self._jieba.tmp_dir = str(cache_dir)
@@ -139,6 +140,15 @@ class ChineseTokenizer:
                        ensure_ascii=False).encode()
         )
         self.version = digest.hexdigest()[:16]
+
+    def tagged_words(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech tag) of the text in order (jieba's tagger over the base's
+        dictionary), blanks dropped: for reading a question's phrases rather than indexing."""
+        import jieba.posseg  # noqa: PLC0415 -- the tagger loads its model on first use
+
+        if self._tagger is None:
+            self._tagger = jieba.posseg.POSTokenizer(self._jieba)
+        return [(pair.word, pair.flag) for pair in self._tagger.cut(text) if pair.word.strip()]
 
     def tokenize(self, text: str) -> list[str]:
         text, tokens = canonical_references(text)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from answer.ask import ask, sentence_bounds
+from answer.ask import _in_order_share, ask, sentence_bounds
 from answer.types import AnswerKind
 from tests.conftest import SEED
 
@@ -226,3 +226,25 @@ def test_a_place_the_passages_do_not_mention_is_looked_for_where_the_base_holds_
     assert "tianhe.txt" not in {Path(e.citation.source).name for e in answer.citations}
     answer = ask(other, "天河区人才公寓的申请条件是什么")  # named in the passages: answered as before
     assert answer.kind is AnswerKind.passage and "本区工作满一年" in answer.text
+
+
+def test_an_article_of_a_law_the_base_does_not_hold_is_refused_by_the_law_name(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "law.txt").write_text(
+        "中华人民共和国示范合同法\n第一条 为了规范合同行为，制定本法。\n第二条 合同应当采用书面形式订立。\n", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    answer = ask(kb, "公司法第五条规定了什么")
+    assert answer.kind is AnswerKind.none and answer.text == "知识库中没有《公司法》。"
+    assert ask(kb, "《中华人民共和国刑法》第二百六十六条怎么规定").text == "知识库中没有《刑法》。"
+    assert ask(kb, "示范合同法第九条").text == "知识库中的《中华人民共和国示范合同法》没有第九条。"
+    short = ask(kb, "合同法第二条是什么")  # a short form of the stored name is asked of it
+    assert short.kind is AnswerKind.article and "书面形式" in short.text and short.question == "合同法第二条是什么"
+
+
+def test_in_order_share_is_the_longest_common_subsequence():
+    assert _in_order_share("劳动法", "劳动合同法") == 1.0
+    assert _in_order_share("公司法", "劳动合同法") == pytest.approx(1 / 3)
+    assert _in_order_share("abc", "cba") == pytest.approx(1 / 3)
+    assert _in_order_share("", "x") == 0.0
