@@ -223,19 +223,28 @@ def heading_text(text: str, heading: Heading) -> str:
 
 
 def first_line_title(text: str) -> str | None:
-    """The first non-empty line if it reads like a title: short, not a sentence, has a word in it."""
-    for line in text.split("\n"):
-        line = line.strip(" \t\u3000\ufeff")
-        if not line:
-            continue
-        if (
-            len(line) <= TITLE_MAX_CHARS
-            and not line.endswith(_SENTENCE_END)
-            and any(c.isalnum() for c in line)
-        ):
-            return line
+    """The first non-empty line if it reads like a title: short, not a sentence, has a word in it.
+
+    A first line ending in a dash is a news kicker (引题) leading into the headline below it
+    (「…提供衡阳经验、衡阳标准——」 over 「从“立柱架梁”向精雕细琢」): the title is both, as the
+    paper prints them; the kicker alone, without its dash, when no title-like line follows."""
+    lines = [line.strip(" \t\u3000\ufeff") for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if not lines or not _title_like(lines[0]):
         return None
-    return None
+    first = lines[0]
+    if not first.endswith(_KICKER_DASHES):
+        return first
+    if len(lines) > 1 and _title_like(lines[1]) and not lines[1].endswith(_KICKER_DASHES):
+        return first + lines[1]
+    return first.rstrip("".join(_KICKER_DASHES)).strip() or None
+
+
+_KICKER_DASHES = ("—", "－", "-")
+
+
+def _title_like(line: str) -> bool:
+    return len(line) <= TITLE_MAX_CHARS and not line.endswith(_SENTENCE_END) and any(c.isalnum() for c in line)
 
 
 def _decode_strict(data: bytes, encoding: str, name: str) -> str:

@@ -423,7 +423,7 @@ def test_seed_article_decodes_exactly():
     expected = SEED.read_bytes().decode("utf-8").replace("\r\n", "\n")
     assert doc.text == expected
     assert doc.id == document_id(expected) and doc.kind == "text"
-    assert doc.title == "我市率先实施清廉建设标准化,为清廉建设提供衡阳经验、衡阳标准——"
+    assert doc.title == "我市率先实施清廉建设标准化,为清廉建设提供衡阳经验、衡阳标准——从“立柱架梁”向精雕细琢"
 
 
 def test_binary_data_in_a_txt_file_is_refused(tmp_path):
@@ -510,3 +510,12 @@ def test_text_files_lose_invisible_characters_and_radical_code_points(tmp_path):
     path = tmp_path / "law.txt"
     path.write_text("第⼀条\u200b 为了保护劳动者的合法权益，制定本法。", encoding="utf-8")
     assert parse_text(path).text == "第一条 为了保护劳动者的合法权益，制定本法。"
+
+
+def test_a_kicker_line_ending_in_a_dash_is_joined_with_the_headline():
+    from ingest.parsers.text import first_line_title
+
+    assert first_line_title("\n引题一句——\n\n主标题\n\n正文第一段很长。") == "引题一句——主标题"
+    assert first_line_title("引题一句——\n这是一个句子。") == "引题一句"  # no headline follows
+    assert first_line_title("普通标题\n正文。") == "普通标题"
+    assert first_line_title("这是一个句子。\n标题") is None
