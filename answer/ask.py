@@ -50,15 +50,16 @@ def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Ans
     if unknown:  # a city, a person or a body the base never mentions: say which, quote nothing
         named = "”“".join(unknown)
         return Answer(question, f"知识库中没有关于“{named}”的内容。", AnswerKind.none, (), passages)
-    about = _about_named(kb, question, passages, vector, filters)
-    if isinstance(about, Answer):
-        return about
-    passages = about
+    for scope in (_about_named, _about_years):
+        about = scope(kb, question, passages, vector, filters)
+        if isinstance(about, Answer):
+            return about
+        passages = about
     answer = (
         _article_answer(kb, question, passages, filters)
         or _glossary_answer(kb, question, passages)
         or _catalogue_answer(kb, question, passages)
-        or _passage_answer(kb, question, passages, vector)
+        or _passage_answer(kb, question, passages, vector, filters)
     )
     return replace(answer, citations=merge_evidence(kb, answer.citations))
 
@@ -97,6 +98,58 @@ def _about_named(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], ve
 
 # A question's place the first passages do not mention is looked for this many times deeper.
 NAMED_DEPTH = 4
+
+# A year a question asks about (「2027年」「2026年度」), not an age or a span (「3年内」 has no 4 digits).
+_YEAR = re.compile(r"(?<![0-9０-９])((?:19|20)[0-9]{2})\s*年(?![龄纪级])")
+
+
+def question_years(question: str) -> list[str]:
+    """The years the question names, in order: 「2027年天河区公办初中…」 -> ["2027"]."""
+    return list(dict.fromkeys(_YEAR.findall(question)))
+
+
+def year_forms(year: str) -> list[str]:
+    """How a document writes a year: 2027年, 2027 年 (PDF text), 2027-05-07 and 2027.05 (dates)."""
+    return [f"{year}年", f"{year} 年", f"{year}-", f"{year}."]
+
+
+def _year_scope(kb: KnowledgeBase, question: str):
+    """Whether a passage is about every year the question names (`_about_years`); always true
+    for a question naming none."""
+    years = question_years(question)
+    issued = {year: set(kb.store.allowed_ids(Filters(issued_from=f"{year}-01-01", issued_to=f"{year}-12-31")).tolist())
+              for year in years}
+
+    def about(hit: Hit) -> bool:
+        where = " ".join((hit.chunk.text, hit.citation.title, *hit.citation.section_path))
+        return all(hit.chunk.id in issued[year] or any(form in where for form in year_forms(year)) for year in years)
+
+    return about
+
+
+def _about_years(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector,
+                 filters: Filters | None) -> tuple[Hit, ...] | Answer:
+    """The passages about the years the question names, or a refusal.
+
+    A year is a constraint of the question as much as a place: 「2027年…新增多少个班」 is not
+    answered by the 2026 figure. A passage is about a year when its text, section path or
+    title writes it, or its document was issued that year (「5月7日至11日网上报名」 in a 2026
+    notice). When none is, the answer says so by year: unlike a place, a year is not looked
+    for deeper, where the passages of that year are about something else (「2026年度入户指标」
+    is not answered by the 2026 school-place figures).
+    """
+    years = question_years(question)
+    if not passages or not years:
+        return passages
+    about = _year_scope(kb, question)
+    kept = tuple(h for h in passages if about(h))
+    if kept:
+        return kept
+    named = "”“".join(f"{year}年" for year in years)
+    if any(kb.store.documents_mentioning(year_forms(year), filters.doc_ids if filters and filters.doc_ids else None)
+           for year in years):
+        return Answer(question, f"知识库中与这个问题相近的内容都不是关于“{named}”的。", AnswerKind.none, (), passages)
+    return Answer(question, f"知识库中没有关于“{named}”的内容。", AnswerKind.none, (), passages)
 
 
 def _mentions(hit: Hit, name: str) -> bool:
@@ -399,7 +452,38 @@ def _catalogue_evidence(record: CatalogueRecord) -> Evidence:
 # -- passages ----------------------------------------------------------------------------
 
 
-def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector) -> Answer:
+def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector,
+                    filters: Filters | None = None) -> Answer:
+    """The best answer unit of the passages (`_answer_from`); when they talk around a value the
+    question asks for (a date, an amount …) without stating it, the passages of the same
+    documents that state one are looked for deeper first (「申请时间是什么时候」 is answered by
+    「五、申请时间」 even when the search ranked the document's other sections above it)."""
+    answer = _answer_from(kb, question, passages, vector)
+    strict = [t for t in asked_types(question) if t.strict]
+    if answer.kind is not AnswerKind.none or not answer.citations or not strict:
+        return answer
+    extra = _stating_passages(kb, question, answer.citations[0].citation.doc_id, passages, vector, filters, strict)
+    if not extra:
+        return answer
+    again = _answer_from(kb, question, passages + extra, vector)
+    return again if again.kind is AnswerKind.passage else answer
+
+
+def _stating_passages(kb: KnowledgeBase, question: str, doc_id: str, passages: tuple[Hit, ...], vector,
+                      filters: Filters | None, strict: Sequence) -> tuple[Hit, ...]:
+    """Passages of document `doc_id` (the one the best passage talks about), found NAMED_DEPTH
+    times deeper, that state a value of each strict kind the question asks for and are about
+    the years the question names."""
+    narrowed = replace(filters or Filters(), doc_ids=(doc_id,))
+    seen = {h.chunk.id for h in passages}
+    about = _year_scope(kb, question)
+    found = [h for h in kb.search(question, k=NAMED_DEPTH * kb.settings.answer_passages, vector=vector,
+                                  filters=narrowed)
+             if h.chunk.id not in seen and about(h) and all(holds(t, question, h.chunk.text) for t in strict)]
+    return tuple(found[: kb.settings.answer_passages])
+
+
+def _answer_from(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector) -> Answer:
     """The answer unit (answer.extract.unit_span) around the best sentence of the passages, plus
     the unit of the best sentence stating each kind of value the question asks for that the
     first does not; 「…但没有写明…」 when none of the passages states such a value."""
@@ -416,12 +500,14 @@ def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...],
     if not is_answerable(best, settings.abstain_min_similarity, settings.abstain_min_coverage):
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages, **signals)
     evidence = [_unit(kb, best, ranked, weight)]
+    # a value is looked for near the best sentence of the text, not near a title line that won
+    reference = next((s for s in ranked if not _is_title(kb, s)), best).score(weight)
     missing = []
     for fact in asked_types(question):
         if not fact.strict or any(holds(fact, question, e.sentence) for e in evidence):
             continue
         stating = next((s for s in ranked if holds(fact, question, s.text)
-                        and s.score(weight) >= best.score(weight) - TYPE_MARGIN), None)
+                        and s.score(weight) >= reference - TYPE_MARGIN), None)
         if stating is None:
             missing.append(fact)
         elif not any(e.citation.doc_id == stating.hit.chunk.doc_id and e.start <= stating.start < e.end
@@ -443,7 +529,7 @@ def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...],
 # says about as much: its best sentence must beat theirs by more than this.
 REGISTER_MARGIN = 0.2
 # A sentence stating the value a question asks for is added to the answer when it scores
-# within this of the best sentence.
+# within this of the best sentence that is no title line.
 TYPE_MARGIN = 0.15
 
 

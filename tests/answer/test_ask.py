@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from answer.ask import _in_order_share, ask, sentence_bounds
+from answer.ask import _in_order_share, ask, question_years, sentence_bounds
 from answer.types import AnswerKind
 from tests.conftest import SEED
 
@@ -248,3 +248,41 @@ def test_in_order_share_is_the_longest_common_subsequence():
     assert _in_order_share("公司法", "劳动合同法") == pytest.approx(1 / 3)
     assert _in_order_share("abc", "cba") == pytest.approx(1 / 3)
     assert _in_order_share("", "x") == 0.0
+
+
+def test_question_years_are_four_digit_years_only():
+    assert question_years("2027年天河区公办初中要新增多少个班？2026年度呢") == ["2027", "2026"]
+    assert question_years("登记注册3年内的企业，18年龄以下") == []
+    assert question_years("2025年级的学生") == []
+
+
+def test_a_year_the_passages_are_not_about_is_not_answered_by_another_year(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plan.txt").write_text(
+        "示范区初中招生细则\n2026年示范区公办初中新增35个班。\n2027年起，非本区户籍学生须提供居住证明。\n"
+        "示范区图书馆每周二至周日开放。\n", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    answer = ask(kb, "2026年示范区公办初中新增多少个班？")
+    assert answer.kind is AnswerKind.passage and "35个班" in answer.text
+    other_year = ask(kb, "2028年示范区公办初中新增多少个班？")  # a year no document mentions
+    assert other_year.kind is AnswerKind.none and other_year.text == "知识库中没有关于“2028年”的内容。"
+
+
+def test_a_value_ranked_below_the_passages_is_looked_for_deeper_in_their_document(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    sections = "".join(f"{n}、申请材料第{n}类\n人才公寓的申请人应提交第{n}类申请材料和人才公寓申请表。\n"
+                       for n in "一二三四五六七八九")
+    (folder / "notice.txt").write_text(
+        f"关于受理示范区人才公寓申请的公告\n{sections}十、申请时间\n申请时间：2025年8月11日至8月22日。\n",
+        encoding="utf-8")
+    kb = make_kb(answer_passages=1)  # the section stating the date is not the first passage
+    kb.ingest([folder])
+    question = "示范区人才公寓的申请时间是什么时候？"
+    assert "十、申请时间" not in kb.search(question, k=1)[0].citation.section
+    answer = ask(kb, question)
+    assert answer.kind is AnswerKind.passage
+    assert "2025年8月11日至8月22日" in answer.text
+    assert any(e.citation.section.endswith("十、申请时间") for e in answer.citations)
