@@ -7,22 +7,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from answer.abstain import (
-    ASKS_FOR_CONTENT,
-    ASKS_FOR_FIELD,
-    ASKS_FOR_ITEMS,
-    ASKS_HOW_MANY,
-    FIELD_LABELS,
-    NO_ANSWER,
-    STATED_COUNT,
-    is_answerable,
-)
+from answer.abstain import NO_ANSWER, is_answerable
 from answer.extract import WHOLE_SECTION_CHARS, ScoredSentence, score_sentences, unit_span
-from answer.qtypes import asked_types, holds
+from answer.qtypes import STATED_COUNT, asked_types, asks_for, asks_for_content, asks_for_value, defines, holds
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase, name_forms
 from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
 from ingest.chunking import SENTENCE_END, bare_title, chinese_number
+from ingest.parsers.catalogue import FIELD_LABELS, HEADER_ALIASES
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +49,7 @@ def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Ans
         passages = about
     answer = (
         _article_answer(kb, question, passages, filters)
-        or _glossary_answer(kb, question, passages)
+        or _glossary_answer(kb, question, passages, vector, filters)
         or _catalogue_answer(kb, question, passages)
         or _passage_answer(kb, question, passages, vector, filters)
     )
@@ -297,7 +289,12 @@ def _ascii(text: str) -> str:
 # -- glossary ----------------------------------------------------------------------------
 
 
-def _glossary_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...]) -> Answer | None:
+def _glossary_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector=None,
+                     filters: Filters | None = None) -> Answer | None:
+    """The expansion of the numbered terms the question names (「五清」 -> its five items). A term
+    the glossary holds without items is answered from the passages when they explain it in
+    prose (「“三支一扶”…到基层从事支教、支农、支医和帮扶乡村振兴等服务」); else the answer says the
+    base mentions it without spelling it out, and cites where."""
     terms = [t for t in kb.store.glossary_terms() if t in question]
     if not terms:
         return None
@@ -317,7 +314,11 @@ def _glossary_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...]
     if spelled:
         return Answer(question, _reading(term, spelled), AnswerKind.glossary, _glossary_evidence(kb, spelled),
                       passages)
-    if ASKS_FOR_CONTENT.search(question):
+    if asks_for_content(question):
+        if vector is not None:
+            prose = _passage_answer(kb, question, passages, vector, filters)
+            if prose.kind is AnswerKind.passage and defines(term, prose.text):
+                return prose
         text = f"知识库中提到了“{term}”，但没有说明它具体包括哪些内容。"
         return Answer(question, text, AnswerKind.none, _glossary_evidence(kb, records), passages)
     return None
@@ -362,7 +363,7 @@ def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _catalogue_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...]) -> Answer | None:
     records = kb.catalogue()
-    if not records or ASKS_HOW_MANY.search(question):
+    if not records or asks_for_value(question):
         return None  # totals come from the documents, not from a catalogue that may be partial
     # The most specific name the question mentions: an item, then a category, then a unit.
     for level in ("item", "category", "unit"):
@@ -375,10 +376,13 @@ def _catalogue_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...
         return None
     matched = [r for r in records if getattr(r.item, level) == name]
     evidence = tuple(_catalogue_evidence(r) for r in matched[:10])
-    for field, asks in ASKS_FOR_FIELD.items():
-        if asks.search(question):
+    words = set(kb.tokenizer.tokenize(question))
+    # a unit holds many rows: one field of the few that fill it would hide the rest, so a
+    # unit is described whole unless the question asks who leads it
+    for field in _DESCRIBED if level != "unit" else ("department",):
+        if _names_field(field, question, words):
             return _field_answer(question, name, field, matched, evidence, passages)
-    if level != "item" and ASKS_FOR_ITEMS.search(question):
+    if level != "item" and _names_field("item", question, words):
         items = list(dict.fromkeys(r.item.item for r in matched if r.item.item))
         if not items:
             return Answer(question, f"目录中没有列出“{name}”下的具体项目。", AnswerKind.none, evidence, passages)
@@ -390,6 +394,19 @@ def _catalogue_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...
         text = f"目录中“{name}”下只列出了{len(listed)}项（{'、'.join(listed)}），没有完整列出问题中的{stated.group(0)}。"
         return Answer(question, text, AnswerKind.none, evidence, passages)
     return Answer(question, "\n".join(lines), AnswerKind.catalogue, evidence, passages)
+
+
+_DESCRIBED = ("department", "standard", "problem")  # the fields of a catalogue item, as asked for
+
+
+def _names_field(field: str, question: str, words: set[str]) -> bool:
+    """The question asks for one field of catalogue rows: it writes one of the column names
+    the catalogue format knows for it (`HEADER_ALIASES`: 牵头部门, 标准, 问题描述, 项目 …) as a
+    word (「标准化」 is not 「标准」), or, for the department, asks 「哪个部门」「由谁负责」."""
+    aliases = [a for a in HEADER_ALIASES[field] if len(a) >= 2 and not a.isascii()]
+    if any(a in words or (len(a) >= 4 and a in question) for a in aliases):
+        return True
+    return field == "department" and asks_for("department", question)
 
 
 def _numeral(text: str) -> int | None:
@@ -411,7 +428,7 @@ def _describe(level: str, name: str, matched: Sequence[CatalogueRecord]) -> tupl
     for record in matched:
         fields = [
             (FIELD_LABELS[field], getattr(record.item, field))
-            for field in ("standard", "problem", "department")
+            for field in ("standard", "problem", "department")  # the order of a catalogue row
             if getattr(record.item, field)
         ]
         if fields:

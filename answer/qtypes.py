@@ -116,6 +116,28 @@ FACT_TYPES: tuple[FactType, ...] = (
 )
 
 _COUNT = next(t for t in FACT_TYPES if t.name == "count")
+_STRICT = tuple(t for t in FACT_TYPES if t.strict)
+_CONTENT = tuple(t for t in FACT_TYPES if t.name in ("definition", "list"))
+# A question asking what something consists of, besides the definition and list interrogatives:
+# 「五无是什么」「具体是哪五个」「分别指」「主要内容」.
+_ASKS_CONTENT = re.compile(r"是什么(?!时候|时间)|是哪|有哪|指的是|分别|内容|具体")
+# A count the question itself states: 「那10个子项目」「17项问题」「五大类」.
+STATED_COUNT = re.compile(rf"({_NUMBER})\s*(?:个|项|类|条|种|大类)")
+
+
+def asks_for_value(question: str) -> bool:
+    """The question asks for a checkable value (a date, an amount, a count …: a strict type)."""
+    return any(t.asks.search(question) for t in _STRICT) or bool(re.search(r"多少|(?<!哪)几(?!乎)", question))
+
+
+def asks_for_content(question: str) -> bool:
+    """The question asks what a term means or consists of (a definition or a list)."""
+    return any(t.asks.search(question) for t in _CONTENT) or bool(_ASKS_CONTENT.search(question))
+
+
+def asks_for(name: str, question: str) -> bool:
+    """The question asks for a fact of the FACT_TYPES kind `name`."""
+    return any(t.name == name and t.asks.search(question) for t in FACT_TYPES)
 
 
 def asked_types(question: str) -> tuple[FactType, ...]:
@@ -138,3 +160,10 @@ def held_share(types: tuple[FactType, ...], question: str, text: str) -> float:
     if not types:
         return 0.0
     return sum(holds(t, question, text) for t in types) / len(types)
+
+
+def defines(term: str, text: str) -> bool:
+    """`text` spells out what `term` stands for: 「（以下简称“三支一扶”）」「“五清”即…」「X是指…」
+    「X：…」 — not a mere mention (「“五无”负面清单」)."""
+    quoted = rf"[“\"'‘]?{re.escape(term)}[”\"'’]?"
+    return bool(re.search(rf"简称\s*{quoted}|{quoted}\s*(?:是指|指的是|系指|即|[，,]\s*即|[:：])", text))

@@ -286,3 +286,20 @@ def test_a_value_ranked_below_the_passages_is_looked_for_deeper_in_their_documen
     assert answer.kind is AnswerKind.passage
     assert "2025年8月11日至8月22日" in answer.text
     assert any(e.citation.section.endswith("十、申请时间") for e in answer.citations)
+
+
+def test_a_term_the_glossary_cannot_expand_is_answered_where_the_prose_defines_it(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "list.txt").write_text(
+        "示范省高校毕业生扶持政策清单\n十、“三支一扶”基层服务项目\n"
+        "从事支教、支农、支医和帮扶乡村振兴（以下简称“三支一扶”）服务的大学生，服务期间享受生活补贴。\n"
+        "十一、“四进”活动\n各校每年组织“四进”活动不少于两次。\n", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    assert {"三支一扶", "四进"} <= set(kb.store.glossary_terms())
+    answer = ask(kb, "“三支一扶”是什么意思？")
+    assert answer.kind is AnswerKind.passage
+    assert all(word in answer.text for word in ("支教", "支农", "支医", "帮扶乡村振兴"))
+    mentioned = ask(kb, "“四进”具体指什么？")  # mentioned, never spelled out: said so
+    assert mentioned.kind is AnswerKind.none and "没有说明" in mentioned.text

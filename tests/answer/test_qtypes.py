@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from answer.qtypes import FACT_TYPES, asked_types, held_share, holds
+from answer.qtypes import (
+    FACT_TYPES,
+    STATED_COUNT,
+    asked_types,
+    asks_for_content,
+    asks_for_value,
+    defines,
+    held_share,
+    holds,
+)
 
 TYPES = {t.name: t for t in FACT_TYPES}
 
@@ -50,3 +59,39 @@ def test_held_share_counts_each_asked_kind():
     assert held_share(types, question, "一等奖 1500 元，占人数的 5%") == 1.0
     assert 0 < held_share(types, question, "一等奖 1500 元") < 1.0
     assert held_share((), question, "一等奖 1500 元") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "content"),
+    [
+        ("清廉学校分成哪几大类？", False, True),
+        ("村务清爽下面有几个项目", True, False),
+        ("见习补贴每月多少", True, False),
+        ("五无具体是哪五个？", False, True),
+        ("申请时间是什么时候", True, False),
+        ("“三支一扶”是什么意思？", False, True),
+    ],
+)
+def test_questions_asking_for_a_value_or_for_content(question, value, content):
+    assert asks_for_value(question) is value
+    assert asks_for_content(question) is content
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "expected"),
+    [
+        ("三支一扶", "从事支教、支农、支医和帮扶乡村振兴（以下简称“三支一扶”）服务的大学生", True),
+        ("五清", "“五清”即班子清廉、村务清爽", True),
+        ("劳务派遣", "本法所称劳务派遣是指……", True),
+        ("五无", "以“五清”正面倡导和“五无”负面清单为主要内容", False),
+        ("五无", "推进“五无”建设", False),
+    ],
+)
+def test_a_text_defines_a_term_or_only_mentions_it(term, text, expected):
+    assert defines(term, text) is expected
+
+
+def test_a_count_the_question_states():
+    assert STATED_COUNT.search("那10个子项目分别是什么").group(1) == "10"
+    assert STATED_COUNT.search("包括五大类吗").group(1) == "五"
+    assert STATED_COUNT.search("有哪些要求") is None
