@@ -227,8 +227,9 @@ def _article_answer(
         law = _named_law(kb, question)
         if not law:
             return None
-        fuller = sorted((name for name in laws if law in name), key=len)
-        if fuller:  # a short form of a stored name (创业实施办法 for …创新创业实施办法): asked of that one
+        fuller = sorted((name for name in laws if law in name), key=len) or sorted(
+            (name for name in laws if _short_form(kb, law, name)), key=lambda name: (-_in_order_share(law, name), len(name)))
+        if fuller:  # a short form of a stored name (创业实施办法, 天河港澳青年创新创业实施办法): asked of that one
             match = _NAMED_ARTICLE.search(question)
             answer = _article_answer(kb, fuller[0] + question[match.start():], passages, filters)
             return replace(answer, question=question) if answer else None
@@ -276,6 +277,15 @@ def _in_order_share(short: str, name: str) -> float:
         for j, other in enumerate(name, 1):
             previous, row[j] = row[j], previous + 1 if char == other else max(row[j], row[j - 1])
     return row[-1] / len(short) if short else 0.0
+
+
+def _short_form(kb: KnowledgeBase, short: str, name: str) -> bool:
+    """`short` abbreviates the stored name `name`: most of its characters occur in it in order
+    and each of its words is written in it (天河港澳青年创新创业实施办法 for 广州市天河区深化支持
+    港澳青年创新创业高质量发展实施办法; not 劳动法 for 劳动合同法, a different law)."""
+    if _in_order_share(short, name) < SHORT_FORM_SHARE:
+        return False
+    return all(word in name for word, _ in kb.tokenizer.tagged_words(short))
 
 
 # Parts of speech that can make up a law's name: nouns of any kind, verbal nouns (管理, 劳动).

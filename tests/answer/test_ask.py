@@ -303,3 +303,20 @@ def test_a_term_the_glossary_cannot_expand_is_answered_where_the_prose_defines_i
     assert all(word in answer.text for word in ("支教", "支农", "支医", "帮扶乡村振兴"))
     mentioned = ask(kb, "“四进”具体指什么？")  # mentioned, never spelled out: said so
     assert mentioned.kind is AnswerKind.none and "没有说明" in mentioned.text
+
+
+def test_an_article_of_an_abbreviated_law_name_is_answered_from_that_law(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "measures.txt").write_text(
+        "示范市东湖区深化支持青年创新创业高质量发展实施办法\n第一条 为支持青年创新创业，制定本办法。\n"
+        "第二条 本办法所称青年，是指45周岁以下的人员。\n", encoding="utf-8")
+    (folder / "law.txt").write_text(
+        "中华人民共和国示范劳动合同法\n第一条 为了规范劳动合同，制定本法。\n第二条 劳动合同应当采用书面形式。\n",
+        encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    answer = ask(kb, "东湖青年创新创业实施办法第2条怎么界定青年？")  # words dropped, none changed
+    assert answer.kind is AnswerKind.article and "45周岁以下" in answer.text
+    other = ask(kb, "示范劳动法第二条是什么")  # 劳动法 is not short for 劳动合同法
+    assert other.kind is not AnswerKind.article
