@@ -615,4 +615,21 @@ def _unit(kb: KnowledgeBase, sentence: ScoredSentence, ranked: Sequence[ScoredSe
                   if s.hit.chunk.id == chunk.id and s.score(weight) >= 0.9 * sentence.score(weight)]
     start, end = unit_span(text, (sentence.start, sentence.end), section, neighbours,
                            heading=_is_heading(sentence, section[0]))
+    end = _past_heading(kb, chunk.doc_id, text, start, end)
     return Evidence(sentence.hit.citation, text[start:end], start, end)
+
+
+def _past_heading(kb: KnowledgeBase, doc_id: str, text: str, start: int, end: int) -> int:
+    """Where a unit ends whose last line is the heading of the next section: at the end of that
+    heading's own answer (the paragraph and list below it), never on a bare heading. A notice's
+    「现就有关事项通告如下：」 is answered with 「一、参保范围」 and the people it lists."""
+    line = text.rfind("\n", start, max(start, end - 1)) + 1
+    if line <= start:
+        return end
+    below = kb.store.chunk_around(doc_id, line, end)
+    if below is None or below.start != line or not below.section_path:
+        return end
+    if _compact(text[line:end]) != _compact(below.section_path[-1]):
+        return end
+    section = kb.store.section_span(doc_id, " > ".join(below.section_path), below.start)
+    return max(end, unit_span(text, (line, end), section, heading=True)[1])

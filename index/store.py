@@ -428,8 +428,9 @@ class Store:
 
     def section_span(self, doc_id: str, section: str, around: int) -> tuple[int, int]:
         """The span of the run of consecutive chunks of a document that share `section` (the
-        joined section path) and include the chunk starting at `around`: a whole article or
-        section, however many chunks it was split into."""
+        joined section path) and include the chunk starting at `around`, with the chunks of its
+        subsections that follow (「一、参保范围」 and its 「（一）…（六）」, however the chunker
+        grouped them): a whole article or section, however many chunks it was split into."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT start, end, section FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,)
@@ -440,7 +441,7 @@ class Store:
         first = last = index
         while first > 0 and rows[first - 1][2] == section:
             first -= 1
-        while last + 1 < len(rows) and rows[last + 1][2] == section:
+        while last + 1 < len(rows) and (rows[last + 1][2] == section or rows[last + 1][2].startswith(section + " > ")):
             last += 1
         return rows[first][0], max(end for _, end, _ in rows[first : last + 1])
 

@@ -320,3 +320,23 @@ def test_an_article_of_an_abbreviated_law_name_is_answered_from_that_law(make_kb
     assert answer.kind is AnswerKind.article and "45周岁以下" in answer.text
     other = ask(kb, "示范劳动法第二条是什么")  # 劳动法 is not short for 劳动合同法
     assert other.kind is not AnswerKind.article
+
+
+def test_a_list_whose_items_the_chunker_split_into_subsections_is_answered_whole(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    items = "".join(f"（{n}）第{n}类参保人员为本市登记的第{n}类城乡居民群体；\n" for n in "一二三四五")
+    (folder / "notice.txt").write_text(
+        "示范市城乡居民医保参保通告\n为做好参保工作，现就有关事项通告如下：\n一、参保范围\n下列人员参加城乡居民医保：\n"
+        f"{items}（六）出生180天内且持有出生医学证明的新生儿。\n二、缴费标准\n个人缴费标准为每人400元。\n",
+        encoding="utf-8")
+    kb = make_kb(chunk_max_chars=120, chunk_min_chars=20, chunk_overlap_chars=10)
+    kb.ingest([folder])
+    doc_id = kb.store.documents()[0].id
+    text = kb.store.document(doc_id).text
+    scope = next(h for h in kb.search("参保范围", k=10) if h.citation.section_path[-1:] == ("一、参保范围",))
+    start, end = kb.store.section_span(doc_id, scope.citation.section, scope.chunk.start)
+    assert "（六）" in text[start:end] and "二、缴费标准" not in text[start:end]  # its subsections, not the next section
+    answer = ask(kb, "示范市城乡居民医保的参保范围包括哪些人？")
+    assert answer.kind is AnswerKind.passage
+    assert "第一类参保人员" in answer.text and "新生儿" in answer.text
