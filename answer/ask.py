@@ -39,7 +39,7 @@ def ask(kb: KnowledgeBase, question: str, filters: Filters | None = None) -> Ans
     vector = kb.embedder.encode_queries([question])[0]  # once, for the search and for scoring sentences
     passages = tuple(kb.search(question, k=settings.answer_passages, vector=vector, filters=filters))
     unknown = kb.unknown_names(question)
-    if unknown:  # a city, a person or a body the base never mentions: say which, quote nothing
+    if unknown:  # a city or a body the base never mentions: say which, quote nothing
         named = "”“".join(unknown)
         return Answer(question, f"知识库中没有关于“{named}”的内容。", AnswerKind.none, (), passages)
     for scope in (_about_named, _about_years):

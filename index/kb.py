@@ -59,7 +59,10 @@ from ingest.types import ParseError
 log = logging.getLogger(__name__)
 
 MAX_K = 1000
-_NAME_TAGS = ("ns", "nr", "nt")  # jieba part-of-speech tags of places, persons (nr, nrfg, nrt), organisations
+# jieba part-of-speech tags of places and organisations. Not persons (nr): in a layperson's
+# question they are the parties of a case (小明, 小李), and jieba tags many common words nr
+# (许可, 申请人, 保姆 in STARD's questions), so a person name never refuses a question.
+_NAME_TAGS = ("ns", "nt")
 
 
 class IngestListener:
@@ -606,13 +609,13 @@ class KnowledgeBase:
         return [(doc_id, title) for length, doc_id, title in named if length == best]
 
     def unknown_names(self, question: str) -> list[str]:
-        """Place, person and organisation names in the question (`question_names`) that no
+        """Place and organisation names in the question (`question_names`) that no
         stored document holds: 「上海」 in a question to a base of Guangzhou documents."""
         return [name for name in self.question_names(question) if not self._mentioned(name)]
 
     def question_names(self, question: str) -> list[str]:
-        """Place, person and organisation names in the question (jieba's ns/nr/nt tags, two
-        characters or more), in order. Common nouns are left alone: a layperson's 老板 or 小孩 is
+        """Place and organisation names in the question (jieba's ns/nt tags, two characters
+        or more), in order. Common nouns are left alone: a layperson's 老板 or 小孩 is
         how they ask about 用人单位 or 适龄儿童, not a sign the base lacks the answer."""
         import jieba.posseg  # noqa: PLC0415 -- jieba's tagger loads its model on first use
 

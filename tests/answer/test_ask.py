@@ -340,3 +340,8 @@ def test_a_list_whose_items_the_chunker_split_into_subsections_is_answered_whole
     answer = ask(kb, "示范市城乡居民医保的参保范围包括哪些人？")
     assert answer.kind is AnswerKind.passage
     assert "第一类参保人员" in answer.text and "新生儿" in answer.text
+
+
+def test_the_parties_of_a_laypersons_case_are_no_missing_names(official_kb):
+    kb, _ = official_kb
+    assert kb.unknown_names("小明和小李签了劳动合同，保姆也要签吗") == []
