@@ -495,6 +495,23 @@ def find_toc_lines(text: str, lines: Sequence[tuple[int, int]]) -> set[int]:
     return found
 
 
+_TOC_SPLIT = re.compile(r"(?:[.．·…‥⋯_]{2,}|\t)\s*[0-9０-９IVXivx]{0,4}")
+TOC_TITLE_MIN_CHARS = 6  # a shorter entry (总则, 附录) names no regulation
+
+
+def toc_titles(text: str, lines: Sequence[tuple[int, int]], toc: set[int]) -> list[str]:
+    """The entries of the tables of contents that may be regulations' titles: leader and page
+    number left out, no chapter, article or numbered heading (第一章 总则, 一、…), at least
+    TOC_TITLE_MIN_CHARS characters, without spaces."""
+    names = []
+    for index in sorted(toc):
+        # a PDF line may hold two entries, or an entry whose page number lost its line break
+        for entry in _TOC_SPLIT.split(collapse_whitespace(text[slice(*lines[index])]).replace(" ", "")):
+            if len(entry) >= TOC_TITLE_MIN_CHARS and classify_heading(entry) is None and not _TOC_HEADING.match(entry):
+                names.append(entry)
+    return list(dict.fromkeys(names))
+
+
 # Lines between two regulations that are not their title: a note in brackets such as
 # （2017年9月1日起施行） or a line of a date.
 # The document number line of an official document (信工学〔2025〕5号, [2024]13号) is no title either.
@@ -510,7 +527,8 @@ _NUMBERED_NOTE = re.compile(r"[（(][^（）()]*[0-9０-９][^（）()]*[）)]")
 
 
 def find_regulations(
-    text: str, lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem], title: str = ""
+    text: str, lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem], title: str = "",
+    toc_names: Sequence[str] = (),
 ) -> tuple[dict[int, _HeadingItem], set[int]]:
     """The regulations of a compilation: a title heading before each, and where numbering restarts.
 
@@ -523,6 +541,11 @@ def find_regulations(
     part of it). Returns the title headings (first line
     -> item at Level.REGULATION) and the line indices where the open headings are closed
     because no title could be found.
+
+    A regulation without articles (「一、评奖基本条件」…) restarts no numbering; it is found by
+    its title when the compilation's table of contents names it (`toc_names`, from
+    `toc_titles`) and the body writes that name as a block of title lines (「杭州电子科技大学
+    信息工程学院」/「学生奖学金评审办法」/「信工学〔2025〕9 号」).
     """
     structure = [(index, item) for index, item in sorted(items.items())
                  if Level.PART <= item.match.rank <= Level.ARTICLE]
@@ -539,20 +562,56 @@ def find_regulations(
             highest = 0
         highest = max(highest, number or 0)
         pending = None
-    if not starts:
-        return {}, set()
-    first = structure[0][0]
     titles: dict[int, _HeadingItem] = {}
     resets: set[int] = set()
-    for start in [first, *starts]:
-        block = _title_block(text, lines, items, start, title)
-        if block is None:
-            if start != first:
-                resets.add(start)
-            continue
-        begin, last, title = block
-        titles[begin] = _HeadingItem(HeadingMatch(Level.REGULATION, title, True), last)
+    if starts:
+        first = structure[0][0]
+        for start in [first, *starts]:
+            block = _title_block(text, lines, items, start, title)
+            if block is None:
+                if start != first:
+                    resets.add(start)
+                continue
+            begin, last, words = block
+            titles[begin] = _HeadingItem(HeadingMatch(Level.REGULATION, words, True), last)
+    taken = {index for begin, item in titles.items() for index in range(begin, item.last + 1)}
+    for begin, last, name in _named_title_blocks(text, lines, items, toc_names, title):
+        if not taken & set(range(begin, last + 1)):
+            titles[begin] = _HeadingItem(HeadingMatch(Level.REGULATION, name, True), last)
+            taken.update(range(begin, last + 1))
     return titles, resets
+
+
+def _named_title_blocks(
+    text: str, lines: Sequence[tuple[int, int]], items: dict[int, _HeadingItem], names: Sequence[str], title: str
+) -> list[tuple[int, int, str]]:
+    """(first line, last line, name) of each block of up to REGULATION_TITLE_MAX_LINES lines
+    that writes one of `names` (spaces aside; a 文号 or date line in it is a note), first
+    occurrence of each name, not the document's own title."""
+    wanted = {name for name in names if name != title.replace(" ", "")}
+    found: list[tuple[int, int, str]] = []
+    for begin in range(len(lines)):
+        if not wanted:
+            break
+        joined, last = "", begin
+        for index in range(begin, min(begin + REGULATION_TITLE_MAX_LINES, len(lines))):
+            line = collapse_whitespace(text[slice(*lines[index])]).replace(" ", "")
+            item = items.get(index)
+            if (item is not None and item.match.rank >= Level.PART) or _ends_like_sentence(line):
+                break
+            if _TITLE_NOTE.search(line) and joined:
+                continue
+            joined += line
+            if not any(name.startswith(joined) for name in wanted):
+                break
+            last = index
+            if joined in wanted:
+                while last + 1 < len(lines) and _TITLE_NOTE.search(collapse_whitespace(text[slice(*lines[last + 1])])):
+                    last += 1  # the 文号 line under the title belongs to the title block
+                found.append((begin, last, joined))
+                wanted.discard(joined)
+                break
+    return found
 
 
 def _title_block(
@@ -969,6 +1028,7 @@ def chunk_document(
         first = min(toc)
         if all(collapse_whitespace(text[slice(*lines[i])]) == collapse_whitespace(doc.title) for i in range(first)):
             toc.update(range(first))
+    names = toc_titles(text, lines, toc)
     barriers = [lines[index][0] for index in sorted(toc)]
     lines = [span for index, span in enumerate(lines) if index not in toc]
     if not lines:
@@ -981,7 +1041,7 @@ def chunk_document(
     # for the embedding model (measured on the seed, docs/benchmarks.md): only laws get it.
     header_title = doc.title if law else ""
     items = classify_lines(doc, lines, plain_headings)
-    titles, resets = find_regulations(text, lines, items, doc.title)
+    titles, resets = find_regulations(text, lines, items, doc.title, names)
     for begin, title in titles.items():
         for index in range(begin, title.last + 1):
             items.pop(index, None)

@@ -664,3 +664,35 @@ def test_names_of_a_covering_notice_include_the_document_it_issues():
         "示范市人力资源局关于印发示范市见习基地管理办法的通知", "示范市见习基地管理办法"}
     assert "关于规范示范工作的若干意见" in names_of("示范部印发《关于规范示范工作的若干意见》的通知")
     assert names_of("中华人民共和国示范法") == {"示范法"}
+
+
+HANDBOOK = """学生手册
+目录
+学生管理规定……………………1
+示范学院学生奖学金评审办法………5示范学院学生公寓管理办法……9
+学生管理规定
+第一条 为规范学生管理，制定本规定。
+第二条 本规定自发布之日起施行。
+示范学院
+学生奖学金评审办法
+信工学〔2025〕9 号
+为鼓励学生全面发展，特制定本办法。
+一、评奖基本条件
+（一）本院在读全日制本科生；
+（二）评奖学期无违纪违规处分。
+二、各类奖学金
+考研奖学金金额为1000元/人。
+示范学院学生公寓管理办法
+一、学生应按学院安排入住公寓。
+"""
+
+
+def test_a_regulation_without_articles_is_found_by_the_title_its_table_of_contents_names():
+    doc = make_doc(HANDBOOK, title="学生手册")
+    chunks = chunk_document(doc, max_chars=300, min_chars=10)
+    assert not any("……" in c.text for c in chunks), "the table of contents is no content"
+    assert chunk_with(chunks, "自发布之日起施行").section_path[0] == "学生管理规定"
+    award = chunk_with(chunks, "考研奖学金金额")
+    assert award.section_path == ("示范学院学生奖学金评审办法", "二、各类奖学金")
+    assert chunk_with(chunks, "入住公寓").section_path[0] == "示范学院学生公寓管理办法"
+    assert "学生奖学金评审办法" not in chunk_with(chunks, "自发布之日起施行").text
