@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from answer.abstain import NO_ANSWER, is_answerable
 from answer.extract import WHOLE_SECTION_CHARS, ScoredSentence, score_sentences, unit_span
-from answer.qtypes import STATED_COUNT, asked_types, asks_for, asks_for_content, asks_for_value, defines, holds
+from answer.qtypes import FACT_TYPES, STATED_COUNT, asked_types, asks_for, asks_for_content, asks_for_value, defines, holds
 from answer.types import Answer, AnswerKind, Evidence
 from index.kb import KnowledgeBase, name_forms
 from index.types import CatalogueRecord, Citation, Filters, GlossaryRecord, Hit
@@ -481,19 +481,37 @@ def _catalogue_evidence(record: CatalogueRecord) -> Evidence:
 
 def _passage_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], vector,
                     filters: Filters | None = None) -> Answer:
-    """The best answer unit of the passages (`_answer_from`); when they talk around a value the
-    question asks for (a date, an amount …) without stating it, the passages of the same
-    documents that state one are looked for deeper first (「申请时间是什么时候」 is answered by
-    「五、申请时间」 even when the search ranked the document's other sections above it)."""
+    """The best answer unit of the passages (`_answer_from`). When they talk around a value the
+    question asks for (a date, an amount …) without stating it, or it asks what a term means
+    and none defines it, the passages of the document they are about that do are looked for
+    deeper first (「申请时间是什么时候」 is answered by 「五、申请时间」, 「“申诉”是什么意思」 by
+    「本规定所称的申诉，是指…」, even when the search ranked the document's other sections above)."""
     answer = _answer_from(kb, question, passages, vector)
+    if not answer.citations:
+        return answer
+    doc_id = answer.citations[0].citation.doc_id
     strict = [t for t in asked_types(question) if t.strict]
-    if answer.kind is not AnswerKind.none or not answer.citations or not strict:
-        return answer
-    extra = _stating_passages(kb, question, answer.citations[0].citation.doc_id, passages, vector, filters, strict)
-    if not extra:
-        return answer
-    again = _answer_from(kb, question, passages + extra, vector)
-    return again if again.kind is AnswerKind.passage else answer
+    if strict and answer.kind is AnswerKind.none:
+        extra = _stating_passages(kb, question, doc_id, passages, vector, filters, strict)
+        again = _answer_from(kb, question, passages + extra, vector) if extra else answer
+        return again if again.kind is AnswerKind.passage else answer
+    if answer.kind is AnswerKind.passage and asks_for("definition", question) and not _held(question, answer, DEFINITION):
+        words = [w for w in dict.fromkeys(kb.tokenizer.tokenize(question)) if len(w) >= 2]
+        defining = [h for h in _stating_passages(kb, question, doc_id, passages, vector, filters, DEFINITION)
+                    if any(defines(w, h.chunk.text) for w in words)]
+        again = _answer_from(kb, question, tuple(defining), vector) if defining else answer
+        return again if _held(question, again, DEFINITION) else answer
+    return answer
+
+
+DEFINITION = tuple(t for t in FACT_TYPES if t.name == "definition")
+
+
+def _held(question: str, answer: Answer, types: Sequence) -> int:
+    """How many of the kinds of fact `types` a passage answer states (0 for a refusal)."""
+    if answer.kind is not AnswerKind.passage:
+        return 0
+    return sum(any(holds(t, question, e.sentence) for e in answer.citations) for t in types)
 
 
 def _stating_passages(kb: KnowledgeBase, question: str, doc_id: str, passages: tuple[Hit, ...], vector,

@@ -164,6 +164,6 @@ def held_share(types: tuple[FactType, ...], question: str, text: str) -> float:
 
 def defines(term: str, text: str) -> bool:
     """`text` spells out what `term` stands for: 「（以下简称“三支一扶”）」「“五清”即…」「X是指…」
-    「X：…」 — not a mere mention (「“五无”负面清单」)."""
+    「所称申诉，是指…」「X：…」 — not a mere mention (「“五无”负面清单」)."""
     quoted = rf"[“\"'‘]?{re.escape(term)}[”\"'’]?"
-    return bool(re.search(rf"简称\s*{quoted}|{quoted}\s*(?:是指|指的是|系指|即|[，,]\s*即|[:：])", text))
+    return bool(re.search(rf"简称\s*{quoted}|{quoted}\s*(?:[，,]\s*)?(?:是指|指的是|系指|即)|{quoted}\s*[:：]", text))

@@ -63,6 +63,8 @@ MAX_K = 1000
 # question they are the parties of a case (小明, 小李), and jieba tags many common words nr
 # (许可, 申请人, 保姆 in STARD's questions), so a person name never refuses a question.
 _NAME_TAGS = ("ns", "nt")
+# A term in quotation marks (not a 《title》: a law the base lacks is refused by its name, answer.ask).
+_QUOTED = re.compile(r"[“「‘\"]([^“”「」‘’\"]{2,20})[”」’\"]")
 
 
 class IngestListener:
@@ -609,9 +611,12 @@ class KnowledgeBase:
         return [(doc_id, title) for length, doc_id, title in named if length == best]
 
     def unknown_names(self, question: str) -> list[str]:
-        """Place and organisation names in the question (`question_names`) that no
-        stored document holds: 「上海」 in a question to a base of Guangzhou documents."""
-        return [name for name in self.question_names(question) if not self._mentioned(name)]
+        """Place and organisation names in the question (`question_names`), and terms it puts
+        in quotation marks (“六清”: the asker means that very term), that no stored document
+        holds: 「上海」 in a question to a base of Guangzhou documents."""
+        quoted = [term for term in _QUOTED.findall(question) if term.strip()]
+        asked = list(dict.fromkeys([*self.question_names(question), *quoted]))
+        return [name for name in asked if not self._mentioned(name)]
 
     def question_names(self, question: str) -> list[str]:
         """Place and organisation names in the question (jieba's ns/nt tags, two characters

@@ -345,3 +345,26 @@ def test_a_list_whose_items_the_chunker_split_into_subsections_is_answered_whole
 def test_the_parties_of_a_laypersons_case_are_no_missing_names(official_kb):
     kb, _ = official_kb
     assert kb.unknown_names("小明和小李签了劳动合同，保姆也要签吗") == []
+
+
+def test_a_quoted_term_the_base_never_mentions_is_named_in_the_refusal(official_kb):
+    kb, _ = official_kb
+    answer = ask(kb, "“六清”具体是哪六清？")
+    assert answer.kind is AnswerKind.none and answer.text == "知识库中没有关于“六清”的内容。"
+
+
+def test_a_definition_ranked_below_the_passages_is_looked_for_deeper_in_their_document(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    articles = "".join(f"第{n}条 学生提出申诉的，申诉处理委员会应当在第{n}个环节听取学生申诉意见。\n"
+                       for n in "三四五六七八九十")
+    (folder / "rules.txt").write_text(
+        "示范学院学生申诉管理规定\n第一条 为保障学生合法权益，制定本规定。\n"
+        "第二条 本规定所称申诉，是指学生对学院作出的处分决定有异议，请求复查的行为。\n" + articles,
+        encoding="utf-8")
+    kb = make_kb(answer_passages=1)
+    kb.ingest([folder])
+    question = "示范学院申诉规定里的“申诉”是什么意思"
+    assert "第二条" not in kb.search(question, k=1)[0].citation.section
+    answer = ask(kb, question)
+    assert answer.kind is AnswerKind.passage and "请求复查的行为" in answer.text
