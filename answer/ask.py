@@ -595,7 +595,13 @@ def _compact(text: str) -> str:
 
 
 def _is_title(kb: KnowledgeBase, sentence: ScoredSentence) -> bool:
-    return _compact(sentence.text) == _compact(sentence.hit.citation.title)
+    """The sentence is the document's title line or a sentence of it (「无需个人垫付！」/「广州异地
+    就医备案，上“穗好办”快速办理！」)."""
+    line, title = _compact(sentence.text), _compact(sentence.hit.citation.title)
+    return bool(line) and (line == title or (len(line) >= MIN_TITLE_PART and line in title))
+
+
+MIN_TITLE_PART = 6  # a shorter sentence inside the title may as well be body text
 
 
 def _in_short_section(kb: KnowledgeBase, sentence: ScoredSentence) -> bool:

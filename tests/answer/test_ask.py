@@ -368,3 +368,21 @@ def test_a_definition_ranked_below_the_passages_is_looked_for_deeper_in_their_do
     assert "第二条" not in kb.search(question, k=1)[0].citation.section
     answer = ask(kb, question)
     assert answer.kind is AnswerKind.passage and "请求复查的行为" in answer.text
+
+
+def test_a_sentence_of_the_title_line_is_no_answer(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    intro = "".join(f"示范市第{n}批参保人可以在定点医疗机构直接结算第{n}类医疗费用，无需个人垫付后再报销。\n"
+                    for n in "一二三四五六七八九十甲乙丙丁")  # a preamble too long to be answered whole
+    title = "无需个人垫付！示范市医保备案，上“示范办”快速办理！"
+    paragraphs = "".join(f"<p>{line}</p>" for line in intro.splitlines())
+    (folder / "guide.html").write_text(
+        f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{paragraphs}<h2>办理指引</h2>"
+        "<p>步骤1：打开“示范办”APP，在首页选择“医保备案”专栏，按提示填写备案信息并提交。</p></body></html>",
+        encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    answer = ask(kb, "在示范办上怎么办理医保备案？")
+    assert answer.kind is AnswerKind.passage
+    assert "步骤1" in answer.text and not answer.text.startswith("示范市医保备案")
