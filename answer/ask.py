@@ -540,6 +540,11 @@ def _answer_from(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...], ve
                     key=lambda s: -s.score(weight))
     if not ranked:
         return Answer(question, NO_ANSWER, AnswerKind.none, (), passages)
+    top = ranked[0]
+    if asks_for("list", question) and is_answerable(top, settings.abstain_min_similarity, settings.abstain_min_coverage) \
+            and (outline := _outline(kb, top)):
+        return Answer(question, "\n".join(e.sentence for e in outline), AnswerKind.passage, outline, passages,
+                      similarity=top.similarity, coverage=top.coverage)
     best = _primary(kb, ranked, weight)
     signals = {"similarity": best.similarity, "coverage": best.coverage}
     if not is_answerable(best, settings.abstain_min_similarity, settings.abstain_min_coverage):
@@ -576,6 +581,42 @@ REGISTER_MARGIN = 0.2
 # A sentence stating the value a question asks for is added to the answer when it scores
 # within this of the best sentence that is no title line.
 TYPE_MARGIN = 0.15
+
+
+# A section with this many subsections or more answers a list question by their headings.
+MIN_OUTLINE = 2
+MAX_OUTLINE = 20
+
+
+def _outline(kb: KnowledgeBase, best: ScoredSentence) -> tuple[Evidence, ...]:
+    """The headings of the subsections of the title or heading `best` won on, each cited: a
+    list question (「创业补贴有哪几类」) matched by a page's title is answered by what the page is
+    divided into (1、一次性创业资助 2、优秀创业项目资助 …). Empty when `best` is neither, or its
+    section has fewer than MIN_OUTLINE subsections."""
+    chunk = best.hit.chunk
+    section = kb.store.section_span(chunk.doc_id, best.hit.citation.section, chunk.start)
+    path = best.hit.citation.section_path
+    if _is_title(kb, best):  # the title's own level: the chunk may sit under a heading grouped with it
+        title = _compact(best.hit.citation.title)
+        depth = next((i + 1 for i, entry in enumerate(path) if _compact(entry) == title), 0)
+        path = path[:depth]
+    elif not _is_heading(best, section[0]):
+        return ()
+    children = kb.store.subsections(chunk.doc_id, path)
+    if not MIN_OUTLINE <= len(children) <= MAX_OUTLINE:
+        return ()
+    text = kb.store.document(chunk.doc_id).text
+    evidence = []
+    for child, citation in kb.store.chunks(children).values():
+        # the heading line may sit inside the chunk or close the one before (the chunker groups short units)
+        entry = child.section_path[len(path)]
+        start = text.find(entry, child.start, child.end)
+        start = text.rfind(entry, 0, child.start + len(entry)) if start < 0 else start
+        start = child.start if start < 0 else start
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        evidence.append(Evidence(citation, text[start:end].strip(), start, end))
+    return tuple(sorted(evidence, key=lambda e: e.start))
 
 
 def _primary(kb: KnowledgeBase, ranked: Sequence[ScoredSentence], weight: float) -> ScoredSentence:

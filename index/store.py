@@ -445,6 +445,21 @@ class Store:
             last += 1
         return rows[first][0], max(end for _, end, _ in rows[first : last + 1])
 
+    def subsections(self, doc_id: str, path: Sequence[str]) -> list[int]:
+        """Ids of the first chunk of each direct subsection of the section `path` of a document
+        (its child headings, in document order)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, section_path FROM chunks WHERE doc_id=? ORDER BY ord", (doc_id,)
+            ).fetchall()
+        depth, seen, first = len(path), set(), []
+        for chunk_id, raw in rows:
+            child = tuple(json.loads(raw))
+            if len(child) > depth and child[:depth] == tuple(path) and child[depth] not in seen:
+                seen.add(child[depth])
+                first.append(chunk_id)
+        return first
+
     def chunk_ids(self) -> np.ndarray:
         with self._lock:
             rows = self._db.execute("SELECT id FROM chunks ORDER BY id").fetchall()

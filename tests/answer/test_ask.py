@@ -386,3 +386,22 @@ def test_a_sentence_of_the_title_line_is_no_answer(make_kb, tmp_path):
     answer = ask(kb, "在示范办上怎么办理医保备案？")
     assert answer.kind is AnswerKind.passage
     assert "步骤1" in answer.text and not answer.text.startswith("示范市医保备案")
+
+
+def test_a_list_question_matched_by_a_pages_title_is_answered_by_its_sections(make_kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    kinds = ("一次性创业资助", "优秀创业项目资助", "创业租金补贴")
+    conditions = "".join(f"<p>（{i}）申请人应符合第{i}项条件，在本市登记注册满6个月并正常经营，按规定缴纳社会保险费。</p>"
+                         for i in range(1, 4))
+    body = "".join(f"<p>{n}、{kind}</p><p>补贴条件：</p>{conditions}" for n, kind in enumerate(kinds, 1))
+    (folder / "page.html").write_text(
+        f"<html><head><title>示范市高校毕业生创业补贴，请查收</title></head><body><h1>示范市高校毕业生创业补贴，请查收</h1>"
+        f"{body}</body></html>", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([folder])
+    answer = ask(kb, "示范市高校毕业生创业补贴有哪几类？")
+    assert answer.kind is AnswerKind.passage
+    assert answer.text.splitlines() == [f"{n}、{kind}" for n, kind in enumerate(kinds, 1)]
+    text = kb.store.document(answer.citations[0].citation.doc_id).text
+    assert all(text[e.start:e.end] == e.sentence for e in answer.citations)
