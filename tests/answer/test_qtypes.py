@@ -37,6 +37,9 @@ def test_which_ones_is_a_list_not_a_count():
 
 
 @pytest.mark.parametrize(("kind", "question", "text", "expected"), [
+    ("condition", "要符合哪些条件", "申请人应当同时符合下列条件：", True),
+    ("condition", "哪些情况下", "学生有下列情形之一，不得转学：", True),
+    ("condition", "要符合哪些条件", "用人单位应当依法建立和完善劳动规章制度。", False),  # any 应当 is no condition
     ("date", "从哪天起施行", "本规定自 2017 年 9 月 1 日起施行。", True),
     ("date", "哪一天", "红线定在 8/24", True),
     ("date", "哪一天", "本规定由学校负责解释。", False),
