@@ -9,7 +9,8 @@ from eval import qa
 from index.types import Citation
 
 # Recorded with `policykb eval qa` on corpus/ (docs/benchmarks.md); a regression fails CI.
-PINNED = {"facts_share": 0.90, "citation_share": 0.95, "abstention_precision": 0.95, "abstention_recall": 0.60}
+PINNED = {"answered_right": 0.90, "facts_share": 0.90, "citation_share": 0.95, "abstention_precision": 0.95,
+          "abstention_recall": 0.70}
 
 
 def test_seed_qa_set_is_well_formed():
