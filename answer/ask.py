@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -310,14 +311,16 @@ def _glossary_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...]
         return None
     # Several terms in one question (「五清和五好分别指什么」) are each answered.
     distinct = sorted((t for t in terms if not any(t != other and t in other for other in terms)), key=question.find)
-    if len(distinct) >= 2 and any(r.items for t in distinct for r in kb.glossary(t)):
-        lines, evidence = [], []
+    if len(distinct) >= 2:  # each is answered, also when the base spells out none of them
+        lines, evidence, any_spelled = [], [], False
         for name in distinct:
             records = kb.glossary(name)
             spelled = [r for r in records if r.items]
+            any_spelled = any_spelled or bool(spelled)
             lines.append(_reading(name, spelled) if spelled else f"知识库中提到了“{name}”，但没有说明它具体包括哪些内容。")
             evidence.extend(_glossary_evidence(kb, spelled or records))
-        return Answer(question, "\n".join(lines), AnswerKind.glossary, tuple(evidence), passages)
+        kind = AnswerKind.glossary if any_spelled else AnswerKind.none
+        return Answer(question, "\n".join(lines), kind, tuple(evidence), passages)
     term = max(terms, key=len)
     records = kb.glossary(term)
     spelled = [r for r in records if r.items]
@@ -378,7 +381,7 @@ def _catalogue_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...
     # The most specific name the question mentions: an item, then a category, then a unit.
     for level in ("item", "category", "unit"):
         named = {getattr(r.item, level) for r in records if getattr(r.item, level)}
-        mentioned = [name for name in named if name in question]
+        mentioned = [name for name in named if _names_entry(name, named, question)]
         if mentioned:
             name = max(mentioned, key=len)
             break
@@ -404,6 +407,17 @@ def _catalogue_answer(kb: KnowledgeBase, question: str, passages: tuple[Hit, ...
         text = f"目录中“{name}”下只列出了{len(listed)}项（{'、'.join(listed)}），没有完整列出问题中的{stated.group(0)}。"
         return Answer(question, text, AnswerKind.none, evidence, passages)
     return Answer(question, "\n".join(lines), AnswerKind.catalogue, evidence, passages)
+
+
+def _names_entry(name: str, names: set[str], question: str) -> bool:
+    """The question names a catalogue entry: it writes it, or writes both the part its name
+    shares with the other entries of its level and the part that sets it apart, in any order
+    (「医院的清廉建设」 for 清廉医院 among 清廉机关, 清廉学校 …)."""
+    if name in question:
+        return True
+    shared = os.path.commonprefix(sorted(names)) if len(names) >= 2 else ""
+    own = name[len(shared):]
+    return len(shared) >= 2 and len(own) >= 2 and shared in question and own in question
 
 
 _DESCRIBED = ("department", "standard", "problem")  # the fields of a catalogue item, as asked for

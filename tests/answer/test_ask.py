@@ -405,3 +405,23 @@ def test_a_list_question_matched_by_a_pages_title_is_answered_by_its_sections(ma
     assert answer.text.splitlines() == [f"{n}、{kind}" for n, kind in enumerate(kinds, 1)]
     text = kb.store.document(answer.citations[0].citation.doc_id).text
     assert all(text[e.start:e.end] == e.sentence for e in answer.citations)
+
+
+def test_a_scope_the_base_never_mentions_is_named_in_the_refusal(corpus_kb):
+    answer = ask(corpus_kb, "火星上的清廉建设标准是什么")  # a noun, a locative, 的: the question's scope
+    assert answer.kind is AnswerKind.none and answer.text == "知识库中没有关于“火星”的内容。"
+    assert corpus_kb.unknown_names("村居里的清廉建设标准是什么") == []  # a scope the base holds
+
+
+def test_two_terms_neither_of_which_the_base_spells_out_are_both_answered(corpus_kb):
+    answer = ask(corpus_kb, "五好和四无指什么")
+    assert answer.kind is AnswerKind.none
+    assert answer.text.split("\n") == ["知识库中提到了“五好”，但没有说明它具体包括哪些内容。",
+                                       "知识库中提到了“四无”，但没有说明它具体包括哪些内容。"]
+    assert answer.citations, "where the base mentions them is still cited"
+
+
+def test_a_unit_named_by_its_own_part_and_the_shared_part_apart_is_the_unit(corpus_kb):
+    answer = ask(corpus_kb, "医院的清廉建设由哪个部门牵头")  # 清廉医院, written apart
+    assert answer.kind is AnswerKind.none
+    assert "清廉医院" in answer.text and "牵头部门" in answer.text and "没有写明" in answer.text
