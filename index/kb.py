@@ -14,6 +14,7 @@ searches, and is completed by the next ingest.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import logging
 import re
@@ -94,12 +95,18 @@ def _scope_nouns(question: str) -> list[str]:
     """Nouns the question scopes its topic by: 「火星上的清廉建设标准」 -> 火星 (a noun, a locative
     上/里/中/内, then 的). Written from the grammar of the phrase: on STARD's 1,235 questions all
     14 such nouns (集体土地上的房屋, 离婚协议中的赠与) occur in the laws, so none is refused."""
+    words = _tagged(question)
+    return [word for (word, flag), (locative, place), (then, _) in zip(words, words[1:], words[2:])
+            if flag.startswith("n") and len(word) >= 2 and place == "f" and locative in _LOCATIVES and then == "的"]
+
+
+@functools.lru_cache(maxsize=256)
+def _tagged(question: str) -> tuple[tuple[str, str], ...]:
+    """(word, part of speech) of a question by jieba's tagger, once per question: `ask` reads
+    its names, scopes and places in several steps."""
     import jieba.posseg  # noqa: PLC0415 -- jieba's tagger loads its model on first use
 
-    words = list(jieba.posseg.cut(question))
-    return [word.word for word, locative, then in zip(words, words[1:], words[2:])
-            if word.flag.startswith("n") and len(word.word) >= 2 and locative.flag == "f"
-            and locative.word in _LOCATIVES and then.word == "的"]
+    return tuple((pair.word, pair.flag) for pair in jieba.posseg.cut(question))
 
 
 def name_forms(name: str) -> list[str]:
@@ -638,10 +645,7 @@ class KnowledgeBase:
         """Place and organisation names in the question (jieba's ns/nt tags, two characters
         or more), in order. Common nouns are left alone: a layperson's 老板 or 小孩 is
         how they ask about 用人单位 or 适龄儿童, not a sign the base lacks the answer."""
-        import jieba.posseg  # noqa: PLC0415 -- jieba's tagger loads its model on first use
-
-        names = [pair.word for pair in jieba.posseg.cut(question)
-                 if pair.flag.startswith(_NAME_TAGS) and len(pair.word) >= 2]
+        names = [word for word, flag in _tagged(question) if flag.startswith(_NAME_TAGS) and len(word) >= 2]
         return list(dict.fromkeys(names))
 
     def documents_naming(self, name: str, among: Sequence[str] | None = None) -> list[str]:
