@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from api.docs_ui import install_docs
 from api.jobs import JobRegistry
 from api.limits import UploadGate
 from api.routes import admin, ask, export, pages, search
@@ -47,6 +48,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         responses={422: {"model": ErrorResponse}},
+        docs_url=None,  # /docs and /redoc: api.docs_ui, with no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.jobs = JobRegistry()
@@ -87,4 +90,5 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     for router in (search.router, ask.router, export.router, admin.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    install_docs(app)
     return app
