@@ -2,6 +2,10 @@
 
 `parse_file` is the entry point: it checks the file before parsing and turns every failure,
 including crashes inside the parsing libraries, into a ParseError with a message for the user.
+
+Each parser imports its libraries (lxml, trafilatura, python-docx, pypdfium2, openpyxl …) where it
+uses them, not when this package is imported: a library that is missing or broken fails only the
+files that need it, with a message naming what to install, and every other file type still works.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ log = logging.getLogger(__name__)
 __all__ = ["PARSERS", "check_file", "document_id", "parse_file"]
 
 _TABLES = ("catalogue", "register")  # rows are records; a table states no 文号 or date of its own
+# Import names whose package on PyPI is called otherwise.
+_DISTRIBUTIONS = {"docx": "python-docx", "yaml": "pyyaml"}
 
 
 def document_id(text: str) -> str:
@@ -100,6 +106,8 @@ def parse_file(path: Path, max_bytes: int | None = None, ocr: OcrOptions | None 
             document = parse_scanned_pdf(path, ocr)
     except ParseError:
         raise
+    except ImportError as error:  # a library this file type needs: only files of this type fail
+        raise ParseError(f"{name}: {_missing_library(path.suffix.lower(), error)}") from error
     except OSError as error:
         raise ParseError(f"{name}: cannot read the file ({error.strerror or error})") from error
     except Exception as error:  # a crash inside pypdf, python-docx, lxml … means a damaged file
@@ -111,6 +119,17 @@ def parse_file(path: Path, max_bytes: int | None = None, ocr: OcrOptions | None 
     if document.kind not in _TABLES and document.official.is_empty():
         document = replace(document, official=read_official(document.text, document.title))
     return document
+
+
+def _missing_library(suffix: str, error: ImportError) -> str:
+    """What reading `suffix` files needs, from the ImportError its parser raised."""
+    reason = f"{type(error).__name__}: {' '.join(str(error).split())}"  # whole: it may say what to install
+    if error.name is None:  # raised by the library itself (lxml.html.clean: "now a separate project …")
+        return f"reading {suffix} files needs a library that cannot be imported ({reason})"
+    module = error.name.partition(".")[0]
+    package = _DISTRIBUTIONS.get(module, module)
+    return (f"reading {suffix} files needs the Python package {package}, which cannot be imported "
+            f"({reason}); install it with: pip install {package}")
 
 
 def _reason(error: Exception) -> str:

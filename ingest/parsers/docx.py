@@ -11,20 +11,21 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-
-import docx
-from docx.document import Document as WordDocument
-from docx.oxml.ns import qn
-from docx.table import Table
-from docx.text.paragraph import Paragraph
-from docx.text.run import Run
+from typing import TYPE_CHECKING
 
 from ingest.normalize import clean_text
 from ingest.parsers import document_id
 from ingest.parsers.archive import check_zip_package
-from ingest.parsers.docx_numbering import BODY_TEXT_OUTLINE, Numbering, Styles, outline_level
 from ingest.parsers.text import join_lines
 from ingest.types import Document, ParseError
+
+if TYPE_CHECKING:  # python-docx (and docx_numbering, built on it) is imported when a DOCX file is read
+    from docx.document import Document as WordDocument
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+    from docx.text.run import Run
+
+    from ingest.parsers.docx_numbering import Numbering, Styles
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ def parse_docx(path: Path) -> Document:
 
     Headings come from Heading/标题 styles and from outline levels (w:outlineLvl).
     """
+    from docx.text.paragraph import Paragraph
+
+    from ingest.parsers.docx_numbering import Numbering
+
     word = _open(path)
     numbering = Numbering.from_document(word)
     lines: list[str] = []
@@ -76,6 +81,8 @@ def parse_docx(path: Path) -> Document:
 
 
 def _open(path: Path) -> WordDocument:
+    import docx
+
     with path.open("rb") as handle:
         if handle.read(len(_OLE_SIGNATURE)) == _OLE_SIGNATURE:
             raise ParseError(f"{path.name}: not a valid DOCX file (it is an old Word .doc file; save it as .docx)")
@@ -88,6 +95,10 @@ def _open(path: Path) -> WordDocument:
 
 def _iter_blocks(word: WordDocument, container) -> Iterator[Paragraph | Table]:
     """Paragraphs and tables of a body element in document order, including those in content controls."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     for child in container.iterchildren():
         if child.tag == qn("w:p"):
             yield Paragraph(child, word)
@@ -120,6 +131,10 @@ def _heading_level(paragraph: Paragraph, styles: Styles) -> int | None:
     The nearest setting wins: the paragraph's own w:outlineLvl, then each style of the
     basedOn chain (its name, then its w:outlineLvl). Outline level 9 is body text.
     """
+    from docx.oxml.ns import qn
+
+    from ingest.parsers.docx_numbering import outline_level
+
     element = paragraph._p
     direct = outline_level(element.pPr)
     if direct is not None:
@@ -140,6 +155,8 @@ def _heading_level(paragraph: Paragraph, styles: Styles) -> int | None:
 
 def _outline_heading(level: int) -> int | None:
     """The heading level of outline level 0-8 (1-9, capped at MAX_LEVEL); None for body text."""
+    from ingest.parsers.docx_numbering import BODY_TEXT_OUTLINE
+
     return min(level + 1, MAX_LEVEL) if 0 <= level < BODY_TEXT_OUTLINE else None
 
 
@@ -162,6 +179,8 @@ def _table_lines(table: Table, numbering: Numbering) -> list[str]:
 def _visible_text(paragraph: Paragraph) -> str:
     """The paragraph's text without runs Word does not show: hidden (w:vanish) or set in 0-point
     type (web pages saved as Word keep their "折叠"/"展开" controls that way)."""
+    from docx.text.run import Run
+
     parts: list[str] = []
     for item in paragraph.iter_inner_content():
         runs = [item] if isinstance(item, Run) else item.runs
@@ -176,6 +195,8 @@ def _unseen(run: Run) -> bool:
 
 def _cell_text(cell, numbering: Numbering) -> str:
     """A cell's paragraphs (with their numbering labels) and nested tables on one line."""
+    from docx.text.paragraph import Paragraph
+
     parts: list[str] = []
     for block in cell.iter_inner_content():
         if isinstance(block, Paragraph):

@@ -23,20 +23,20 @@ The title is the article's own heading: the one that agrees with what the page c
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import lxml.html
-import trafilatura
-from lxml import etree
-from trafilatura.settings import use_config
+from typing import TYPE_CHECKING
 
 from ingest.normalize import clean_text
 from ingest.parsers import document_id
 from ingest.parsers.text import bom_encoding, decode_text, first_line_title, join_lines, normalize_newlines
 from ingest.types import Document, ParseError
+
+if TYPE_CHECKING:  # lxml and trafilatura are imported when a page is read: without them only HTML fails
+    import lxml.html
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,6 @@ _BLOCKS = frozenset({
 # few sentences of English, but a whole notice in Chinese, where a character carries about
 # a word. At 100 a short notice keeps its own text; none of the 21 real pages changes.
 MIN_MAIN_TEXT_CHARS = 100
-_TRAFILATURA_CONFIG = use_config()
-_TRAFILATURA_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_MAIN_TEXT_CHARS))
 # trafilatura XML elements that hold lines of their own.
 _XML_BLOCKS = frozenset({"p", "head", "list", "item", "quote", "code", "div", "table", "row", "cell", "main"})
 _HEADING_TAG = re.compile(r"^h([1-6])$")
@@ -141,6 +139,8 @@ def parse_html(path: Path) -> Document:
 
     Raises ParseError for a page that is only a list of links to other pages.
     """
+    import lxml.html
+
     name = path.name
     page = _XML_DECLARATION.sub("", decode_html(path.read_bytes(), name), count=1)
     tree = _read_tree(page, name)
@@ -205,6 +205,9 @@ def _declared_charset(data: bytes) -> str | None:
 
 
 def _read_tree(page: str, name: str) -> lxml.html.HtmlElement:
+    import lxml.html
+    from lxml import etree
+
     try:
         return lxml.html.document_fromstring(page)
     except (etree.ParserError, ValueError) as error:  # "Document is empty"
@@ -438,6 +441,8 @@ def _refuse_list_page(tree: lxml.html.HtmlElement, name: str) -> None:
 
 def _extract_lines(page: str) -> tuple[list[str], dict[int, int]]:
     """trafilatura's main text as lines and heading levels (a recall-oriented pass if the first finds none)."""
+    import trafilatura
+
     for favor_recall in (False, True):
         xml = trafilatura.extract(
             page,
@@ -448,7 +453,7 @@ def _extract_lines(page: str) -> tuple[list[str], dict[int, int]]:
             include_links=False,
             include_formatting=False,
             favor_recall=favor_recall,
-            config=_TRAFILATURA_CONFIG,
+            config=_trafilatura_config(),
         )
         if xml and xml.strip():
             lines, levels = _from_xml(xml)
@@ -457,8 +462,19 @@ def _extract_lines(page: str) -> tuple[list[str], dict[int, int]]:
     return [], {}
 
 
+@functools.cache
+def _trafilatura_config():
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(MIN_MAIN_TEXT_CHARS))
+    return config
+
+
 def _from_xml(xml: str) -> tuple[list[str], dict[int, int]]:
     """Lines from trafilatura's XML: one per paragraph, line break, list item, heading and table row."""
+    from lxml import etree
+
     root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(recover=True, huge_tree=True))
     main = root.find("main") if root is not None else None
     if main is None:
@@ -627,3 +643,13 @@ def _choose_title(
 
 def _title_in_lines(title: str, lines: list[str]) -> bool:
     return _compact(title) in _compact("".join(lines[:TITLE_SEARCH_LINES]))
+
+
+def __getattr__(name: str):
+    """`ingest.parsers.html.trafilatura` stays the trafilatura module (code that patches its
+    `extract` reaches it so), imported on first use like the parser's own imports."""
+    if name == "trafilatura":
+        import trafilatura
+
+        return trafilatura
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -41,8 +41,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from ingest.normalize import clean_text
 from ingest.parsers import document_id
@@ -57,6 +56,9 @@ from ingest.parsers.pdf_layout import (
     undouble,
 )
 from ingest.types import Document, ParseError
+
+if TYPE_CHECKING:  # lxml is imported when an OFD file is read: without it the other types still work
+    from lxml import etree
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,8 @@ class _Package:
             self._members.setdefault(key, info)
             self._folded.setdefault(key.lower(), info)
         self._budget = MAX_UNCOMPRESSED_BYTES
+        from lxml import etree
+
         # No entity expansion (billion laughs), no external entities or DTDs, no network.
         self._parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                        dtd_validation=False, huge_tree=False, remove_comments=True,
@@ -201,6 +205,8 @@ class _Package:
 
     def xml(self, loc: str, what: str) -> etree._Element:
         """The parsed member at `loc` (a path from the package root); `what` names it in errors."""
+        from lxml import etree
+
         data = self._read(loc, what)
         try:
             return etree.fromstring(data, self._parser)
@@ -255,6 +261,8 @@ def _resolve(base: str, loc: str) -> str:
 
 
 def _local(element: etree._Element) -> str:
+    from lxml import etree
+
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
 

@@ -16,9 +16,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-
-import pypdfium2
-import pypdfium2.raw as pdfium_c
+from typing import TYPE_CHECKING
 
 from ingest.normalize import clean_text
 from ingest.ocr import PDFIUM_LOCK, OcrOptions, OcrPage, recognise_pdf, strip_chrome
@@ -33,6 +31,9 @@ from ingest.parsers.pdf_layout import (
     undouble,
 )
 from ingest.types import Document, ParseError
+
+if TYPE_CHECKING:  # pypdfium2 is imported when a PDF is read: without it only PDF files fail
+    import pypdfium2
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,6 @@ TITLE_MIN_CONFIDENCE = 80.0
 # Titles that PDF producers fill in when the author gave none (reportlab writes "untitled").
 _PLACEHOLDER_TITLES = {"untitled", "untitled document", "unknown", "无标题", "无标题文档"}
 _WORD_TITLE_PREFIX = ("Microsoft Word - ", "Microsoft PowerPoint - ", "Microsoft Excel - ")
-# pdfium's load errors (fpdfview.h FPDF_ERR_*).
-_ERR_PASSWORD = pdfium_c.FPDF_ERR_PASSWORD
-_ERR_SECURITY = pdfium_c.FPDF_ERR_SECURITY
 
 
 class NoTextLayer(ParseError):
@@ -157,13 +155,16 @@ def choose_title(first_lines: Sequence[SizedLine], metadata: str | None, layout:
 
 def _open(data: bytes, name: str) -> pypdfium2.PdfDocument:
     """The document opened with the empty user password (many PDFs are only owner-protected)."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
     try:
         return pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as error:
-        code = getattr(error, "err_code", None)
-        if code == _ERR_PASSWORD:
+        code = getattr(error, "err_code", None)  # pdfium's load errors (fpdfview.h FPDF_ERR_*)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
             raise ParseError(f"{name}: encrypted PDF; it needs a password to open") from error
-        if code == _ERR_SECURITY:
+        if code == pdfium_c.FPDF_ERR_SECURITY:
             raise ParseError(f"{name}: encrypted PDF with an unsupported scheme ({error})") from error
         raise ParseError(f"{name}: not a valid PDF or the file is corrupt ({error})") from error
 
@@ -195,6 +196,8 @@ def _page_lines(textpage: pypdfium2.PdfTextPage) -> list[tuple[str, list[float]]
     descent) of the line's first character. Loose-box heights are also the type size: a title
     set in 22 pt stands out from 16 pt text whatever the producer's text matrix.
     """
+    import pypdfium2.raw as pdfium_c
+
     lines: list[tuple[str, list[float]]] = []
     chars: list[str] = []
     heights: list[float] = []

@@ -8,8 +8,6 @@ import logging
 import re
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-
 from ingest.normalize import clean_text
 from ingest.official import ISSUER_MARK
 from ingest.parsers import document_id
@@ -168,6 +166,8 @@ def guess_encoding(data: bytes) -> str | None:
     Short Chinese texts fit several legacy codecs equally well (big5, cp949, GB18030 …);
     this base holds mainland Chinese documents, so a tie goes to GB18030.
     """
+    from charset_normalizer import from_bytes  # imported when a file is not UTF-8
+
     matches = from_bytes(data)
     best = matches.best()
     if best is None:
