@@ -1,8 +1,14 @@
-"""The FastAPI application: one knowledge base per process, opened at start-up."""
+"""The FastAPI application: the named knowledge bases of one data folder, under /api/v1/kbs/{base}.
+
+Each worker process opens the bases it is asked for and keeps them open; a watcher thread
+loads what other processes (a CLI ingest, another worker) commit to a base's store, so every
+worker answers from the same source of truth.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -12,10 +18,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from api.bases import BaseRegistry
 from api.docs_ui import install_docs
 from api.jobs import JobRegistry
 from api.limits import UploadGate
-from api.routes import admin, ask, export, pages, search
+from api.routes import admin, ask, bases, export, pages, search
 from api.routes.pages import STATIC
 from api.schemas import ErrorResponse, HealthOut
 from api.settings import Settings
@@ -28,19 +35,53 @@ def _error(status: int, message: str, details: list | None = None) -> JSONRespon
     return JSONResponse({"error": {"status": status, "message": message, "details": details}}, status_code=status)
 
 
+class _Watcher(threading.Thread):
+    """Every reload_interval seconds, loads into the open bases what other processes committed."""
+
+    def __init__(self, registry: BaseRegistry, interval: float) -> None:
+        super().__init__(name="policykb-reload", daemon=True)
+        self.registry, self.interval = registry, interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.registry.refresh()
+
+
+def _resume_jobs(app: FastAPI) -> None:
+    """Jobs a stopped process left unfinished run again; finished ones past their time are pruned."""
+    registry: BaseRegistry = app.state.bases
+    for name in registry.names():
+        folder = registry.folder(name) / "uploads"
+        if not (folder / "jobs.sqlite").is_file():
+            continue
+        kb, store = registry.get(name), app.state.jobs.of(registry, name)
+        store.prune(kb)
+        store.resume(kb)
+
+
 def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
-    """Build the app. Pass `kb` to serve an already open base (tests); otherwise it is opened
-    from `settings` at start-up and closed at shutdown."""
+    """Build the app over the bases of settings.data_dir (and settings.kb_dir as settings.kb_name).
+
+    Pass `kb` to serve an already open base as settings.kb_name (tests); bases the app opens
+    itself are closed at shutdown.
+    """
+    registry = BaseRegistry(settings, kb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.kb = kb or KnowledgeBase(settings)
-        app.state.kb.warm_up()  # the server accepts requests only once the model is loaded
+        registry.get(registry.default).warm_up()  # requests are accepted once the model is loaded
+        watcher = _Watcher(registry, settings.reload_interval)
+        watcher.start()
+        resuming = threading.Thread(target=_resume_jobs, args=(app,), name="policykb-resume", daemon=True)
+        resuming.start()
         try:
             yield
         finally:
-            if kb is None:
-                app.state.kb.close()
+            watcher.stopped.set()
+            resuming.join(timeout=5)
+            app.state.jobs.close()
+            registry.close()
 
     app = FastAPI(
         title="policykb",
@@ -52,14 +93,15 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.jobs = JobRegistry()
-    app.add_middleware(UploadGate, settings=settings)
+    app.state.bases = registry
+    app.state.jobs = JobRegistry(settings.job_keep_days)
+    app.add_middleware(UploadGate, settings=settings, bases=registry)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
+            allow_headers=["Content-Type", "X-API-Key"],
         )
 
     @app.exception_handler(HTTPException)
@@ -82,13 +124,20 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _error(500, "internal error; the server log has the details")
 
-    @app.get("/healthz", response_model=HealthOut, tags=["health"])
+    @app.get("/healthz", response_model=HealthOut, tags=["health"], operation_id="health")
     def healthz(request: Request) -> HealthOut:
-        stats = request.app.state.kb.stats()
+        """Liveness, with the size of the default base."""
+        stats = request.app.state.bases.get(request.app.state.bases.default).stats()
         return HealthOut(status="ok", documents=stats["documents"], chunks=stats["chunks"], model=stats["model"])
 
-    for router in (search.router, ask.router, export.router, admin.router, pages.router):
+    for router in (bases.router, search.router, ask.router, export.router, admin.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     install_docs(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process (`policykb serve --workers N`, or `uvicorn --factory`): the
+    settings come from POLICYKB_* variables and .env."""
+    return create_app(Settings())

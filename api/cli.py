@@ -10,8 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import re
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
 import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import (
@@ -25,10 +30,38 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from api.settings import Settings
+from api.settings import KB_NAME_PATTERN, Settings
 from index.types import FileResult, FileStatus, Filters, Hit, SearchMode
 
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move `--kb X` / `--kb=X` to the front wherever it was typed (`policykb ingest corpus/ --kb DIR`).
+
+    click reads a group's options only before the command name; people type them after it too.
+    Arguments after `--` are left alone.
+    """
+    head, rest, moved = [], list(args), []
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            head += [arg, *rest]
+            break
+        if arg == "--kb" and rest:
+            moved += [arg, rest.pop(0)]
+        elif arg.startswith("--kb="):
+            moved.append(arg)
+        else:
+            head.append(arg)
+    return moved + head
+
+
+class _Group(TyperGroup):
+    def main(self, args=None, *more, **options):
+        return super().main(hoist_global_options(list(sys.argv[1:] if args is None else args)), *more, **options)
+
+
 app = typer.Typer(
+    cls=_Group,
     help="policykb: a searchable, citable knowledge base over Chinese policy texts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -66,11 +99,36 @@ def _quiet_libraries() -> None:
         pass
 
 
+def package_version() -> str:
+    try:
+        return version("policykb")
+    except PackageNotFoundError:  # run from a checkout that was not installed
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"policykb {package_version()}")
+        raise typer.Exit()
+
+
+def kb_settings(kb: str | None) -> Settings:
+    """Settings for `--kb`: a base's name (data/kbs/NAME) unless it is a path or an existing folder."""
+    if kb is None:
+        return Settings()
+    if re.fullmatch(KB_NAME_PATTERN, kb) and not Path(kb).exists():
+        return Settings(kb_name=kb)
+    return Settings(kb_dir=Path(kb))
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
-    kb: Annotated[Path | None, typer.Option("--kb", help="Knowledge-base directory [default: ./data/kb]")] = None,
+    kb: Annotated[str | None, typer.Option(
+        "--kb", help="Knowledge base: a name (./data/kbs/NAME) or a directory [default: default]")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show progress messages of the library")] = False,
+    show_version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                               help="Show the version and exit")] = False,
 ) -> None:
     level = logging.INFO if verbose else logging.WARNING
     handler = RichHandler(console=errors, show_path=False)
@@ -78,7 +136,7 @@ def main(
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s")
     _quiet_libraries()
     try:
-        settings = Settings(kb_dir=kb) if kb is not None else Settings()
+        settings = kb_settings(kb)
     except ValidationError as error:
         errors.print(f"[red]Invalid setting:[/red] {error}")
         raise typer.Exit(2) from None
@@ -455,8 +513,10 @@ def serve(
     seed: Annotated[
         list[Path] | None, typer.Option(help="Ingest these files/folders first when the base is empty", exists=True)
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes over the same bases")] = 1,
 ) -> None:
-    """Serve the HTTP API, the trainers' page (/), the widget (/widget.js) and a demo host page (/demo)."""
+    """Serve the HTTP API of every base in the data folder (/api/v1/kbs/NAME/…), the trainers' page (/),
+    the widget (/widget.js) and a demo host page (/demo)."""
     import uvicorn
 
     from api.app import create_app
@@ -470,15 +530,24 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(
-        f"policykb serving {settings.kb_dir.resolve()} on http://{host}:{port}  "
+        f"policykb serving the bases of {settings.kbs_dir.resolve()} (default: {settings.kb_name}, "
+        f"{settings.kb_dir.resolve()}) on http://{host}:{port} with {workers} worker(s)  "
         f"(trainers' page /, widget demo /demo, API docs /docs)"
     )
     if settings.api_key is None:
         console.print("[dim]Admin routes are disabled: set POLICYKB_API_KEY to enable uploads.[/dim]")
-    try:
-        uvicorn.run(create_app(settings, kb), host=host, port=port, log_level="warning")
-    finally:
-        kb.close()
+    if workers == 1:
+        try:
+            uvicorn.run(create_app(settings, kb), host=host, port=port, log_level="warning")
+        finally:
+            kb.close()
+        return
+    kb.close()
+    # Worker processes read their settings from the environment: the base chosen here goes with them.
+    os.environ.update({"POLICYKB_KB_DIR": str(settings.kb_dir.resolve()), "POLICYKB_KB_NAME": settings.kb_name,
+                       "POLICYKB_DATA_DIR": str(settings.data_dir.resolve())})
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")
 
 
 eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)
@@ -752,6 +821,7 @@ def eval_load(
     out: Annotated[Path | None, typer.Option(help="Also write the report as JSON here")] = None,
     upload: Annotated[list[Path] | None, typer.Option(
         help="Files or folders to upload (admin route) when the load starts, so an ingest runs during it")] = None,
+    base: Annotated[str, typer.Option(help="The served knowledge base to drive (/api/v1/kbs/BASE)")] = "default",
 ) -> None:
     """Latency p50/p95/p99 per route and errors under N concurrent HTTP clients (optionally while ingesting).
 
@@ -765,7 +835,7 @@ def eval_load(
                                                       if p.is_dir() else [p]))
     try:
         plan = LoadPlan(url.rstrip("/"), tuple(load_queries(queries)), clients, seconds, parse_mix(mix), k,
-                        upload=files, api_key=key)
+                        upload=files, api_key=key, base=base)
         with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True) as bar:
             task = bar.add_task("requests sent: 0", total=None)
             sent = [0]

@@ -9,14 +9,17 @@ type and size limits are then applied by the route as it copies each part.
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.bases import BaseRegistry
 from api.deps import admin_refusal
 from api.settings import Settings
 
-UPLOAD_PATH = "/api/documents"
+UPLOAD_PATH = re.compile(r"^/api/v1/kbs/([^/]+)/documents/?$")
 PART_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries and part headers, generously
 
 
@@ -27,15 +30,17 @@ def max_upload_body(settings: Settings) -> int:
 
 
 class UploadGate:
-    """ASGI middleware refusing POST /api/documents from its headers alone (401/403/411/413)."""
+    """ASGI middleware refusing POST /api/v1/kbs/{base}/documents from its headers alone (401/403/411/413)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, bases: BaseRegistry) -> None:
         self.app = app
         self.settings = settings
+        self.bases = bases
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/") == UPLOAD_PATH:
-            refusal = self._refusal(Headers(scope=scope))
+        upload = UPLOAD_PATH.match(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if upload is not None and self.bases.exists(upload.group(1)):  # an unknown base gets the route's 404
+            refusal = self._refusal(Headers(scope=scope), upload.group(1))
             if refusal is not None:
                 status, message = refusal
                 body = {"error": {"status": status, "message": message, "details": None}}
@@ -44,8 +49,8 @@ class UploadGate:
                 return
         await self.app(scope, receive, send)
 
-    def _refusal(self, headers: Headers) -> tuple[int, str] | None:
-        refusal = admin_refusal(self.settings, headers.get("x-api-key"))
+    def _refusal(self, headers: Headers, base: str) -> tuple[int, str] | None:
+        refusal = admin_refusal(self.settings, self.bases.access(base), headers.get("x-api-key"))
         if refusal is not None:
             return refusal
         length = headers.get("content-length")

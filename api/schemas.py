@@ -285,3 +285,35 @@ def evidence_out(evidence: Evidence, passage: str, passage_start: int) -> Eviden
     return EvidenceOut(citation=CitationOut.of(evidence.citation), sentence=evidence.sentence,
                        start=evidence.start, end=evidence.end, passage=passage,
                        highlight_start=start, highlight_end=min(start + len(evidence.sentence), len(passage)))
+
+
+class KbOut(BaseModel):
+    name: str
+    public: bool = Field(description="Whether reading (search, ask, …) needs no key")
+    has_key: bool = Field(description="Whether the base has its own key (else only the server key opens it)")
+    documents: int
+    chunks: int
+    default: bool = Field(description="The server's default base (the widget's when data-kb is absent)")
+
+
+class KbCreate(BaseModel):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="Folder and URL name of the base")
+    public: bool = Field(True, description="false = reading needs the base's key or the server key")
+
+
+class KbCreated(KbOut):
+    key: str = Field(description="The base's own key: shown this once, only its hash is kept")
+
+
+class KbChange(BaseModel):
+    public: bool | None = Field(None, description="Make reading public (true) or key-protected (false)")
+    new_key: bool = Field(False, description="Replace the base's key with a new one, returned once")
+
+
+class KbChanged(KbOut):
+    key: str | None = Field(None, description="The new key when new_key was asked for")
+
+
+class DeletedBaseOut(BaseModel):
+    name: str
+    deleted: bool = True

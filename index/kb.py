@@ -13,17 +13,19 @@ searches, and is completed by the next ingest.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import hashlib
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from api.settings import Settings
 from index.dense import DenseLayout, FaissRetriever
@@ -140,6 +142,29 @@ def result_group(hit: Hit) -> tuple[str, ...]:
     return ("passage", hit.chunk.doc_id, *hit.chunk.section_path)
 
 
+def open_embedder(settings: Settings, folder: Path) -> Embedder:
+    """The model in `folder` on the configured backend (ONNX exports are kept in the base's cache)."""
+    backend, batch = settings.embedding_backend, settings.embedding_batch_size
+    if backend == "torch":
+        return batched(settings, SentenceTransformerEmbedder(folder, settings.embedding_device, batch))
+    from index.onnx import OnnxEmbedder  # optional extra
+
+    return batched(settings, OnnxEmbedder(folder, settings.kb_dir / "cache", quantize=backend == "onnx-int8",
+                                          batch_size=batch))
+
+
+def batched(settings: Settings, embedder: Embedder) -> Embedder:
+    """Concurrent queries share model calls (setting query_batch_size; 1 = each query alone).
+
+    Measured on 2 cores (docs/benchmarks.md): batching raises torch's search throughput, while
+    ONNX Runtime serves more when concurrent queries run as separate calls, hence 0 = by backend.
+    """
+    size = settings.query_batch_size or (16 if settings.embedding_backend == "torch" else 1)
+    if size <= 1 or isinstance(embedder, QueryBatcher):
+        return embedder
+    return QueryBatcher(embedder, size)
+
+
 class KnowledgeBase:
     """Search and maintain the documents in `settings.kb_dir`.
 
@@ -158,6 +183,8 @@ class KnowledgeBase:
         self._lock = ReadWriteLock()
         self.load_problems: list[str] = []
         self.store = Store(self.dir / "kb.sqlite")
+        # Serialises writers across processes (a server's upload job, a CLI ingest, another worker).
+        self._write_lock = FileLock(self.dir / "write.lock")
         inner = self._batched(embedder) if embedder is not None else self._model(model_folder(settings))
         self.embedder = CachedEmbedder(inner, self.store)
         self.tokenizer = self._make_tokenizer()
@@ -169,24 +196,10 @@ class KnowledgeBase:
     # -- opening -----------------------------------------------------------------------
 
     def _model(self, folder: Path) -> Embedder:
-        backend, batch = self.settings.embedding_backend, self.settings.embedding_batch_size
-        if backend == "torch":
-            return self._batched(SentenceTransformerEmbedder(folder, self.settings.embedding_device, batch))
-        from index.onnx import OnnxEmbedder  # optional extra
-
-        return self._batched(OnnxEmbedder(folder, self.dir / "cache", quantize=backend == "onnx-int8",
-                                          batch_size=batch))
+        return open_embedder(self.settings, folder)
 
     def _batched(self, embedder: Embedder) -> Embedder:
-        """Concurrent queries share model calls (setting query_batch_size; 1 = each query alone).
-
-        Measured on 2 cores (docs/benchmarks.md): batching raises torch's search throughput, while
-        ONNX Runtime serves more when concurrent queries run as separate calls, hence 0 = by backend.
-        """
-        size = self.settings.query_batch_size or (16 if self.settings.embedding_backend == "torch" else 1)
-        if size <= 1 or isinstance(embedder, QueryBatcher):
-            return embedder
-        return QueryBatcher(embedder, size)
+        return batched(self.settings, embedder)
 
     def _vocabulary(self) -> set[str]:
         """The base's own terms, which the tokenizer keeps whole besides the user dictionary: what
@@ -233,7 +246,34 @@ class KnowledgeBase:
             self.load_problems.append(f"bm25: {error}")
             return BM25Retriever(self.tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
 
-    def sync(self) -> dict[str, int]:
+    def refresh(self) -> bool:
+        """Load what another process committed to the store since this one last looked.
+
+        A server calls this periodically (setting reload_interval) so a CLI ingest or another
+        worker's upload is found without a restart; vectors come from the embedding cache the
+        writer filled, so nothing is encoded. The files of the derived indexes are the writer's
+        to save. Returns whether anything was loaded.
+        """
+        if not self.store.changed_elsewhere():
+            return False
+        fixed = self.sync(save=False)
+        self._refresh_vocabulary()
+        if any(fixed.values()):
+            log.info("loaded changes made by another process: %s", fixed)
+        return True
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the base's inter-process write lock, starting from everything already committed.
+
+        Without it two writers would each save indexes that lack the other's chunks; with it
+        the second waits and then builds on the first's work.
+        """
+        with self._write_lock:
+            self.refresh()
+            yield
+
+    def sync(self, save: bool = True) -> dict[str, int]:
         """Bring the derived indexes in line with the store; returns how many ids were fixed per index.
 
         Missing chunks are added (their vectors come from the embedding cache), chunks no
@@ -254,7 +294,7 @@ class KnowledgeBase:
                     retriever.add(missing, texts(missing.tolist()))
                 fixed[name] = int(len(stale) + len(missing))
             reorganised = self.dense.settle()  # a base that grew past the IVF threshold (or a new setting)
-            if any(fixed.values()) or reorganised:
+            if save and (any(fixed.values()) or reorganised):
                 self.save()
         return fixed
 
@@ -299,6 +339,10 @@ class KnowledgeBase:
 
     def ingest(self, paths: Iterable[Path], listener: IngestListener | None = None) -> IngestReport:
         """Add new files, re-index changed ones, skip unchanged ones; every file gets a result."""
+        with self._writing():
+            return self._ingest(paths, listener)
+
+    def _ingest(self, paths: Iterable[Path], listener: IngestListener | None) -> IngestReport:
         listener = listener or IngestListener()
         started, encoded_before = time.perf_counter(), self.embedder.encoded
         files = self.discover(paths)
@@ -380,6 +424,12 @@ class KnowledgeBase:
         resumes where it stopped. Chunks are encoded in large batches and each batch is stored
         in one transaction, which is what makes tens of thousands of one-passage documents fast.
         """
+        with self._writing():
+            return self._add_documents(items, listener, batch_chunks)
+
+    def _add_documents(
+        self, items: Sequence[StoredDocument], listener: IngestListener | None, batch_chunks: int
+    ) -> IngestReport:
         listener = listener or IngestListener()
         started, encoded_before = time.perf_counter(), self.embedder.encoded
         known = self.store.file_hashes()
@@ -452,6 +502,10 @@ class KnowledgeBase:
 
     def remove(self, ref: str) -> DocumentRecord:
         """Delete a document (id, id prefix or source path) from the store and both indexes."""
+        with self._writing():
+            return self._remove(ref)
+
+    def _remove(self, ref: str) -> DocumentRecord:
         doc_id = self.store.resolve_document(ref)
         record = next(r for r in self.store.documents() if r.id == doc_id)
         with self._lock.write():

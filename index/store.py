@@ -193,6 +193,21 @@ class Store:
             elif int(row[0]) != SCHEMA_VERSION:
                 raise ValueError(f"{path} has schema {row[0]}, this policykb reads schema {SCHEMA_VERSION}")
             self._db.execute("CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article)")
+            self._seen_version = self._data_version()
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection (another process, another worker) committed since the last call.
+
+        SQLite's `PRAGMA data_version` changes on this connection exactly when some other
+        connection commits a change to the file; this connection's own commits leave it alone.
+        """
+        with self._lock:
+            version = self._data_version()
+            changed, self._seen_version = version != self._seen_version, version
+        return changed
 
     def _migrate(self, version: int) -> None:
         """Bring an older base up to SCHEMA_VERSION, all steps in one transaction."""

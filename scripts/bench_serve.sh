@@ -7,7 +7,7 @@
 # UPLOAD=FOLDER uploads that folder through the admin route when the load starts, so an ingest
 # job runs during it (docs/reliability.md: UPLOAD=... scripts/bench_serve.sh KB q.jsonl 50 60
 # search=2,ask=1,glossary=1). Extra POLICYKB_* settings pass through
-# (e.g. POLICYKB_EMBEDDING_BACKEND=onnx-int8).
+# (e.g. POLICYKB_EMBEDDING_BACKEND=onnx-int8). WORKERS=N serves with N worker processes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $# -lt 2 ]]; then
@@ -25,16 +25,23 @@ if [[ -n "${UPLOAD:-}" ]]; then
     UPLOAD_ARGS=(--upload "$UPLOAD")
 fi
 started=$(date +%s.%N)
-"$POLICYKB" --kb "$KB" serve --port "$PORT" >/dev/null 2>&1 &
+"$POLICYKB" --kb "$KB" serve --port "$PORT" --workers "${WORKERS:-1}" >/dev/null 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
-until curl -sf -o /dev/null "$URL/api/search?q=%E6%B3%95&k=1"; do
+until curl -sf -o /dev/null "$URL/api/v1/kbs/default/search?q=%E6%B3%95&k=1"; do
     kill -0 $server 2>/dev/null || { echo "the server exited during start-up" >&2; exit 1; }
     sleep 0.05
 done
 ready=$(date +%s.%N)
 echo "start-up until the first search is answered: $(awk "BEGIN {printf \"%.1f\", $ready - $started}") s"
-echo "server RSS after start-up: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$server/status)"
+rss() {  # the server and its worker processes
+    local total=0 pid
+    for pid in $server $(pgrep -P $server || true); do
+        total=$((total + $(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)))
+    done
+    awk "BEGIN {printf \"%.0f MiB\", $total / 1024}"
+}
+echo "server RSS after start-up: $(rss)"
 "$POLICYKB" eval load "$URL" --queries "$QUERIES" --clients "$CLIENTS" --seconds "$DURATION" --mix "$MIX" \
-    "${UPLOAD_ARGS[@]}" --out "data/eval/load-$(basename "$KB")-$CLIENTS.json"
-echo "server RSS after the load: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$server/status)"
+    "${UPLOAD_ARGS[@]}" --out "data/eval/load-$(basename "$KB")-$CLIENTS-w${WORKERS:-1}.json"
+echo "server RSS after the load: $(rss)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI sets it: idle OpenMP threads do not spin
+# Named bases a test's server or command creates go to a temp folder, never ./data of the checkout.
+os.environ.setdefault("POLICYKB_DATA_DIR", tempfile.mkdtemp(prefix="policykb-test-data-"))
 
 from api.settings import Settings
 from index.embed import SentenceTransformerEmbedder

@@ -10,14 +10,14 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, HTTPException, Re
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_jobs, get_kb, get_settings, require_admin
-from api.jobs import Job, JobRegistry
+from api.jobs import Job, JobStore
 from api.schemas import DeletedOut, DocumentOut, FileResultOut, JobOut
 from api.settings import Settings
 from index.kb import KnowledgeBase
 from index.types import FileResult, FileStatus
 from ingest.parsers import PARSERS
 
-router = APIRouter(prefix="/api", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["admin"], dependencies=[Depends(require_admin)])
 
 READ_BLOCK = 1 << 20
 
@@ -45,7 +45,7 @@ async def upload_documents(
     background: BackgroundTasks,
     files: Annotated[list[UploadFile], File(description="One or many documents")],
     kb: Annotated[KnowledgeBase, Depends(get_kb)],
-    jobs: Annotated[JobRegistry, Depends(get_jobs)],
+    jobs: Annotated[JobStore, Depends(get_jobs)],
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> JobOut:
     """Store the files under the base directory and ingest them in the background.
@@ -57,7 +57,7 @@ async def upload_documents(
         raise HTTPException(413, f"at most {settings.max_upload_files} files per upload")
     limit = int(settings.max_upload_mb * 1024 * 1024)
     job = jobs.new(len(files))
-    folder = settings.kb_dir / "uploads" / job.id
+    folder = jobs.folder / job.id
     folder.mkdir(parents=True)
     accepted: list[Path] = []
     refused: list[FileResult] = []
@@ -76,7 +76,8 @@ async def upload_documents(
             accepted.append(target)
         else:
             refused.append(FileResult(name, FileStatus.failed, message=_too_large(name, None, limit)))
-    background.add_task(jobs.run, job, kb, accepted, refused)
+    jobs.queue(job, accepted, refused)
+    background.add_task(jobs.run, job, kb)
     return job_out(job)
 
 
@@ -117,18 +118,18 @@ async def _copy_limited(upload: UploadFile, target: Path, limit: int) -> bool:
 
 @router.delete("/documents/{doc_id}", response_model=DeletedOut)
 def delete_document(doc_id: str, kb: Annotated[KnowledgeBase, Depends(get_kb)],
-                    settings: Annotated[Settings, Depends(get_settings)]) -> DeletedOut:
+                    jobs: Annotated[JobStore, Depends(get_jobs)]) -> DeletedOut:
     record = kb.remove(doc_id)
     source = Path(record.source)
-    uploads = (settings.kb_dir / "uploads").resolve()
+    uploads = jobs.folder.resolve()
     if uploads in source.resolve().parents:  # an uploaded copy is ours to delete
         source.unlink(missing_ok=True)
     return DeletedOut(id=record.id, title=record.title, chunks=record.chunks)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: str, jobs: Annotated[JobRegistry, Depends(get_jobs)]) -> JobOut:
+def get_job(job_id: str, jobs: Annotated[JobStore, Depends(get_jobs)]) -> JobOut:
     job = jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, f"no job {job_id!r} (jobs are kept while the server runs)")
+        raise HTTPException(404, f"no job {job_id!r} (finished jobs are kept for job_keep_days)")
     return job_out(job)

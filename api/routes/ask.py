@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from index.kb import KnowledgeBase
 
-router = APIRouter(prefix="/api", tags=["ask"])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["ask"])
 
 
 @router.post("/ask", response_model=AskResponse)

@@ -14,7 +14,7 @@ from api.deps import get_kb
 from api.schemas import ErrorResponse, ExportRequest
 from index.kb import KnowledgeBase
 
-router = APIRouter(prefix="/api", tags=["export"])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["export"])
 
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

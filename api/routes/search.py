@@ -12,7 +12,7 @@ from api.schemas import CatalogueItemOut, GlossaryEntryOut, SearchHitOut, Search
 from index.kb import KnowledgeBase
 from index.types import SearchMode
 
-router = APIRouter(prefix="/api", tags=["search"])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["search"])
 
 
 @router.get("/search", response_model=SearchResponse)

@@ -8,8 +8,11 @@
 (function () {
   "use strict";
 
-  var SELECTION_KEY = "policykb-trainer:selection";
-  var SEARCH_KEY = "policykb-trainer:search";
+  // The base this page works on: ?kb=NAME in the page's address, else the server's "default".
+  var KB = new URLSearchParams(window.location.search).get("kb") || "default";
+  var API = "api/v1/kbs/" + encodeURIComponent(KB) + "/";
+  var SELECTION_KEY = "policykb-trainer:selection:" + KB;
+  var SEARCH_KEY = "policykb-trainer:search:" + KB;
   var KIND_NAMES = { text: "文本", pdf: "PDF", docx: "Word", doc: "Word（.doc）", wps: "WPS", ofd: "OFD",
     html: "网页", catalogue: "标准目录", register: "登记表" };
   var GROUPS = [
@@ -56,7 +59,7 @@
 
   // GET or POST the API; rejects with the server's error message.
   function api(path, options) {
-    return fetch("api/" + path, options).then(function (response) {
+    return fetch(API + path, options).then(function (response) {
       if (response.ok) return response;
       return response.json().then(
         function (body) {

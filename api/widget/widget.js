@@ -6,7 +6,9 @@
  * Adds a floating launcher button and a chat panel inside a shadow root, so the host page's
  * CSS cannot restyle the widget and the widget's CSS cannot restyle the host page.
  * Attributes: data-title (panel title, default "政策问答"), data-api (API base URL; default:
- * the folder the script was loaded from).
+ * the folder the script was loaded from), data-kb (the knowledge base to ask; default: the
+ * server's base "default"), data-key (the key of a base whose reading is not public; the key is
+ * readable by anyone who sees the page, so use it only on an intranet page).
  *
  * Security: every string that comes from the server is inserted with textContent or
  * createTextNode, never as HTML, and no link is ever built from server data. The only
@@ -20,7 +22,9 @@
   window.__policykbWidgetLoaded = true;
 
   var TITLE = (script.getAttribute("data-title") || "").trim() || "政策问答";
-  var API = apiBase(script);
+  var KB = (script.getAttribute("data-kb") || "").trim() || "default";
+  var KEY = (script.getAttribute("data-key") || "").trim();
+  var API = apiBase(script) + "api/v1/kbs/" + encodeURIComponent(KB) + "/";
   var STORAGE_KEY = "policykb-widget:" + API;
   var MAX_QUESTION = 200; // the server's default max_question_chars
   var MAX_MESSAGES = 60; // older messages are dropped from the saved conversation
@@ -188,6 +192,7 @@
   // Resolves with the JSON body; rejects with an Error whose message is fit to show.
   function request(method, path, body) {
     var init = { method: method, headers: { Accept: "application/json" }, credentials: "omit" };
+    if (KEY) init.headers["X-API-Key"] = KEY;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -363,7 +368,7 @@
     updateCounter();
     saveState();
     render();
-    request("POST", "api/ask", { question: question }).then(
+    request("POST", "ask", { question: question }).then(
       function (data) { state.messages.push({ role: "answer", question: question, answer: slim(data), helpful: null }); },
       function (error) { state.messages.push({ role: "error", text: error.message }); }
     ).then(function () {
@@ -376,7 +381,7 @@
   function sendFeedback(msg, helpful, votes, status) {
     votes.forEach(function (b) { b.disabled = true; });
     status.textContent = "";
-    request("POST", "api/feedback", { answer_id: msg.answer.answer_id, question: msg.question, helpful: helpful, comment: "" })
+    request("POST", "feedback", { answer_id: msg.answer.answer_id, question: msg.question, helpful: helpful, comment: "" })
       .then(function () {
         msg.helpful = helpful;
         saveState();
@@ -391,7 +396,7 @@
   function loadSuggestions() {
     if (suggestions !== null) return;
     suggestions = [];
-    request("GET", "api/suggestions").then(function (data) {
+    request("GET", "suggestions").then(function (data) {
       suggestions = (Array.isArray(data.questions) ? data.questions : []).map(str).filter(Boolean).slice(0, 6);
       if (!state.messages.length) render();
     }, function () { /* the empty state simply shows no suggestions */ });

@@ -29,8 +29,10 @@ def api_kb(tmp_path_factory, embedder):
     """The knowledge base behind the live server: corpus/ ingested with the real model."""
     from index.kb import KnowledgeBase
 
+    folder = tmp_path_factory.mktemp("api")
     settings = Settings(
-        kb_dir=tmp_path_factory.mktemp("api") / "kb",
+        data_dir=folder,  # bases created through the admin API go here
+        kb_dir=folder / "kb",
         api_key=API_KEY,
         cors_origins=["http://portal.example"],
         max_upload_mb=1,

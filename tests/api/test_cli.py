@@ -151,3 +151,33 @@ def test_docs_and_filters_on_official_documents(tmp_path):
 def test_eval_qa_refuses_an_empty_base(tmp_path):
     result = runner.invoke(app, ["--kb", str(tmp_path / "empty"), "eval", "qa"])
     assert result.exit_code != 0 and "is empty" in " ".join(result.output.split())
+
+
+def test_kb_option_is_read_wherever_it_is_typed_and_names_a_base(tmp_path, corpus, monkeypatch):
+    kb = tmp_path / "after"
+    result = runner.invoke(app, ["ingest", str(corpus), "--kb", str(kb)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (kb / "kb.sqlite").is_file()
+    result = runner.invoke(app, ["search", "五清", f"--kb={kb}", "--json", "--k", "1"], catch_exceptions=False)
+    assert WUQING in json.loads(result.output)[0]["chunk"]["text"]
+    # A plain name is a base under the data folder; .env in the working directory sets that folder.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("POLICYKB_DATA_DIR", raising=False)
+    (tmp_path / ".env").write_text("POLICYKB_DATA_DIR=shared-data\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(corpus), "--kb", "county"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "shared-data" / "kbs" / "county" / "kb.sqlite").is_file()
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"policykb {version('policykb')}"
+
+
+def test_hoisting_leaves_arguments_after_a_double_dash():
+    from api.cli import hoist_global_options
+
+    assert hoist_global_options(["ask", "x", "--kb", "a"]) == ["--kb", "a", "ask", "x"]
+    assert hoist_global_options(["ask", "--", "--kb"]) == ["ask", "--", "--kb"]

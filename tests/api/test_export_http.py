@@ -1,4 +1,4 @@
-"""POST /api/export over real HTTP against the live server built from corpus/."""
+"""POST /api/v1/kbs/default/export over real HTTP against the live server built from corpus/."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def selection(api_kb) -> dict:
 
 
 def test_docx_export_is_a_word_attachment_with_the_citations(live_server, selection):
-    response = httpx.post(f"{live_server}/api/export", json={**selection["body"], "format": "docx"}, timeout=30)
+    response = httpx.post(f"{live_server}/api/v1/kbs/default/export", json={**selection["body"], "format": "docx"}, timeout=30)
     assert response.status_code == 200
     assert response.headers["content-type"] == DOCX
     disposition = response.headers["content-disposition"]
@@ -41,7 +41,7 @@ def test_docx_export_is_a_word_attachment_with_the_citations(live_server, select
 
 
 def test_markdown_export_is_utf8_text_with_the_citations(live_server, selection):
-    response = httpx.post(f"{live_server}/api/export", json={**selection["body"], "format": "md"}, timeout=30)
+    response = httpx.post(f"{live_server}/api/v1/kbs/default/export", json={**selection["body"], "format": "md"}, timeout=30)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/markdown; charset=utf-8"
     assert f"filename*=UTF-8''{quote(TITLE + '.md')}" in response.headers["content-disposition"]
@@ -54,13 +54,13 @@ def test_markdown_export_is_utf8_text_with_the_citations(live_server, selection)
 
 def test_ascii_title_keeps_its_name_in_the_fallback(live_server, selection):
     body = {**selection["body"], "title": "Week 3 五清", "format": "md"}
-    response = httpx.post(f"{live_server}/api/export", json=body, timeout=30)
+    response = httpx.post(f"{live_server}/api/v1/kbs/default/export", json=body, timeout=30)
     assert response.status_code == 200
     assert 'filename="Week_3.md"' in response.headers["content-disposition"]
 
 
 def test_empty_selection_is_422_with_a_message(live_server):
-    response = httpx.post(f"{live_server}/api/export", json={"title": TITLE, "format": "docx"}, timeout=30)
+    response = httpx.post(f"{live_server}/api/v1/kbs/default/export", json={"title": TITLE, "format": "docx"}, timeout=30)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["status"] == 422
@@ -68,12 +68,12 @@ def test_empty_selection_is_422_with_a_message(live_server):
 
 
 def test_unknown_term_is_422_naming_it(live_server):
-    response = httpx.post(f"{live_server}/api/export", json={"terms": ["并不存在的术语"]}, timeout=30)
+    response = httpx.post(f"{live_server}/api/v1/kbs/default/export", json={"terms": ["并不存在的术语"]}, timeout=30)
     assert response.status_code == 422
     assert "并不存在的术语" in response.json()["error"]["message"]
 
 
 def test_unknown_format_is_422(live_server, selection):
-    response = httpx.post(f"{live_server}/api/export", json={**selection["body"], "format": "pdf"}, timeout=30)
+    response = httpx.post(f"{live_server}/api/v1/kbs/default/export", json={**selection["body"], "format": "pdf"}, timeout=30)
     assert response.status_code == 422
     assert "format" in response.json()["error"]["message"]

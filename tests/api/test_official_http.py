@@ -17,7 +17,7 @@ def _titles(body: dict) -> set[str]:
 
 
 def test_documents_list_shows_doc_number_issuer_dates_and_status(official_server):
-    response = httpx.get(f"{official_server}/api/documents", headers={"X-API-Key": API_KEY})
+    response = httpx.get(f"{official_server}/api/v1/kbs/default/documents", headers={"X-API-Key": API_KEY})
     assert response.status_code == 200
     by_title = {d["title"]: d for d in response.json()}
     current = by_title[CURRENT]
@@ -29,7 +29,7 @@ def test_documents_list_shows_doc_number_issuer_dates_and_status(official_server
 
 
 def test_search_filters_by_issuer_dates_and_in_force(official_server):
-    url = f"{official_server}/api/search"
+    url = f"{official_server}/api/v1/kbs/default/search"
     everything = _titles(httpx.get(url, params={"q": "补贴发放标准", "k": 20}).json())
     assert {CURRENT, EXPIRED, EDUCATION} <= everything
     hr = httpx.get(url, params={"q": "补贴发放标准", "k": 20, "issuer": "示范市人力资源局"}).json()
@@ -43,7 +43,7 @@ def test_search_filters_by_issuer_dates_and_in_force(official_server):
 
 
 def test_bad_date_filters_get_clear_errors(official_server):
-    url = f"{official_server}/api/search"
+    url = f"{official_server}/api/v1/kbs/default/search"
     reversed_range = httpx.get(url, params={"q": "补贴", "issued_from": "2024-01-01", "issued_to": "2023-01-01"})
     assert reversed_range.status_code == 422
     assert "issued_from 2024-01-01 is after issued_to 2023-01-01" in reversed_range.json()["error"]["message"]
@@ -51,7 +51,7 @@ def test_bad_date_filters_get_clear_errors(official_server):
 
 
 def test_ask_takes_the_same_filters_and_answers_named_articles(official_server):
-    url = f"{official_server}/api/ask"
+    url = f"{official_server}/api/v1/kbs/default/ask"
     body = httpx.post(url, json={"question": "培训补贴的标准是多少", "in_force": True}).json()
     assert all(c["citation"]["title"] != EXPIRED for c in body["citations"])
     assert all(p["citation"]["title"] != EXPIRED for p in body["passages"])
@@ -64,7 +64,7 @@ def test_ask_takes_the_same_filters_and_answers_named_articles(official_server):
 
 
 def test_facets_offer_issuers_and_the_date_range(official_server):
-    facets = httpx.get(f"{official_server}/api/facets").json()
+    facets = httpx.get(f"{official_server}/api/v1/kbs/default/facets").json()
     assert facets["issuers"] == ["示范市人力资源局", "示范市教育局"] or set(facets["issuers"]) >= {
         "示范市人力资源局", "示范市教育局"}
     assert facets["issued"] == {"from": "2018-02-01", "to": "2024-05-06"}

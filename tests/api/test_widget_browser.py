@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, needs_chromium
+from tests.api.conftest import API_KEY, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, WAIT_MS, needs_chromium
 from tests.conftest import SEED, WUQING
 
 PORTAL = "http://portal.example"  # allowed by the live server's CORS settings (tests/api/conftest.py)
@@ -83,11 +83,11 @@ def open_widget(page):
 
 
 def ask(page, question: str):
-    """Type a question, press Enter and wait for the answer; returns the /api/ask response body."""
+    """Type a question, press Enter and wait for the answer; returns the /api/v1/kbs/<base>/ask response body."""
     from playwright.sync_api import expect
 
     before = page.locator(".msg.a, .msg.error").count()
-    with page.expect_response(lambda r: r.url.endswith("/api/ask") and r.request.method == "POST") as info:
+    with page.expect_response(lambda r: r.url.endswith("/ask") and r.request.method == "POST") as info:
         page.locator(".input").fill(question)
         page.locator(".input").press("Enter")
     expect(page.locator(".msg.a, .msg.error")).to_have_count(before + 1)
@@ -113,7 +113,7 @@ def test_suggestions_answer_citation_and_feedback(open_page, live_server, api_kb
     page = open_page()
     page.goto(live_server + "/demo")
     open_widget(page)
-    suggested = httpx.get(live_server + "/api/suggestions", timeout=30).json()["questions"]
+    suggested = httpx.get(live_server + "/api/v1/kbs/default/suggestions", timeout=30).json()["questions"]
     assert suggested
     expect(page.locator(".suggestion")).to_have_text(suggested[:6])
     assert focused_class(page) == "input"
@@ -160,7 +160,7 @@ def test_suggested_question_is_asked_on_click(open_page, live_server):
     open_widget(page)
     first = page.locator(".suggestion").first
     question = first.inner_text()
-    with page.expect_response(lambda r: r.url.endswith("/api/ask")):
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/kbs/default/ask")):
         first.click()
     expect(page.locator(".msg.q")).to_have_text([question])
     expect(page.locator(".msg.a")).to_have_count(1)
@@ -188,13 +188,13 @@ def test_errors_are_shown_as_text(open_page, live_server):
     page = open_page()
     page.goto(live_server + "/demo")
     open_widget(page)
-    page.route("**/api/ask", lambda route: route.fulfill(
+    page.route("**/api/v1/kbs/default/ask", lambda route: route.fulfill(
         status=503, content_type="application/json",
         body=json.dumps({"error": {"status": 503, "message": "知识库正在维护", "details": None}})))
     ask(page, "村居建设的五清是什么")
     expect(page.locator(".msg.error").last).to_have_text("知识库正在维护")
-    page.unroute("**/api/ask")
-    page.route("**/api/ask", lambda route: route.abort())
+    page.unroute("**/api/v1/kbs/default/ask")
+    page.route("**/api/v1/kbs/default/ask", lambda route: route.abort())
     page.locator(".input").fill("再问一次")
     page.locator(".input").press("Enter")
     expect(page.locator(".msg.error")).to_have_count(2)
@@ -297,7 +297,7 @@ def test_server_text_is_rendered_inert(open_page, live_server):
     }
     page = open_page()
     page.goto(live_server + "/demo")
-    page.route("**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json",
+    page.route("**/api/v1/kbs/default/ask", lambda route: route.fulfill(status=200, content_type="application/json",
                                                          body=json.dumps(fake)))
     open_widget(page)
     ask(page, "<b>问题</b>")
@@ -335,7 +335,7 @@ def test_keyboard_only(open_page, live_server):
     expect(page.locator(".launcher")).to_have_attribute("aria-expanded", "true")
     assert focused_class(page) == "input"
 
-    with page.expect_response(lambda r: r.url.endswith("/api/ask")):
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/kbs/default/ask")):
         page.keyboard.type("村居建设的五清是什么")
         page.keyboard.press("Enter")
     expect(page.locator(".msg.a .text")).to_contain_text("班子清廉")
@@ -434,7 +434,7 @@ def test_data_api_overrides_the_api_base(open_page, live_server):
     from playwright.sync_api import expect
 
     page = open_page()
-    page.route(f"{live_server}/gateway/api/suggestions", lambda route: route.fulfill(
+    page.route(f"{live_server}/gateway/api/v1/kbs/default/suggestions", lambda route: route.fulfill(
         status=200, content_type="application/json", body=json.dumps({"questions": ["经由网关的问题？"]})))
     url = f"{live_server}/__test-host/gateway.html"
     html = (f'<!doctype html><meta charset="utf-8"><body><script src="{live_server}/widget.js" '
@@ -458,7 +458,7 @@ def test_the_question_limit_is_visible_and_a_long_answer_opens_at_its_start(open
                            "highlight_end": 1} for n in range(8)]}
     page = open_page()
     page.goto(live_server + "/demo")
-    page.route("**/api/ask", lambda route: route.fulfill(status=200, content_type="application/json",
+    page.route("**/api/v1/kbs/default/ask", lambda route: route.fulfill(status=200, content_type="application/json",
                                                          body=json.dumps(fake)))
     open_widget(page)
     counter = page.locator(".counter")
@@ -478,3 +478,37 @@ def test_the_question_limit_is_visible_and_a_long_answer_opens_at_its_start(open
         return answer.offsetTop - log.offsetTop >= log.scrollTop
             && answer.offsetTop - log.offsetTop < log.scrollTop + log.clientHeight; })()""")
     assert visible
+
+
+def test_data_kb_asks_another_base_of_the_server(open_page, live_server):
+    """A second base created through the admin API; the widget's data-kb sends questions to it."""
+    import time
+
+    headers = {"X-API-Key": API_KEY}
+    created = httpx.post(f"{live_server}/api/v1/kbs", json={"name": "widget-county"}, headers=headers, timeout=60)
+    assert created.status_code == 201, created.text
+    try:
+        rule = "乡镇廉情观察员工作细则\n\n第一条 廉情观察员每半年向乡镇纪委报送一次廉情信息。\n"
+        files = [("files", ("观察员细则.txt", rule.encode(), "text/plain"))]
+        job = httpx.post(f"{live_server}/api/v1/kbs/widget-county/documents", files=files, headers=headers,
+                         timeout=60).json()
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{live_server}/api/v1/kbs/widget-county/jobs/{job['id']}", headers=headers,
+                        timeout=10).json()["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        page = open_page()
+        url = f"{live_server}/__test-host/other-base.html"
+        html = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>县门户</title></head><body>'
+                f'<script src="{live_server}/widget.js" data-title="{TITLE}" data-kb="widget-county" defer></script>'
+                "</body></html>")
+        page.route(url, lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html))
+        page.goto(url)
+        with page.expect_response(lambda r: "/api/v1/kbs/widget-county/suggestions" in r.url) as first:
+            open_widget(page)
+        assert first.value.ok
+        body = ask(page, "廉情观察员向谁报送廉情信息")
+        assert "乡镇纪委" in body["text"]
+        assert {c["citation"]["title"] for c in body["citations"]} == {"乡镇廉情观察员工作细则"}
+    finally:
+        httpx.delete(f"{live_server}/api/v1/kbs/widget-county", headers=headers, timeout=60)

@@ -24,9 +24,9 @@ def test_feedback_to_qrels_and_back_into_an_evaluation(make_kb, tmp_path):
     server.start()
     try:
         def ask_and_vote(question: str, helpful: bool) -> dict:
-            answer = httpx.post(server.url + "/api/ask", json={"question": question}, timeout=30).json()
+            answer = httpx.post(server.url + "/api/v1/kbs/default/ask", json={"question": question}, timeout=30).json()
             vote = {"answer_id": answer["answer_id"], "question": question, "helpful": helpful, "comment": ""}
-            assert httpx.post(server.url + "/api/feedback", json=vote, timeout=30).status_code == 201
+            assert httpx.post(server.url + "/api/v1/kbs/default/feedback", json=vote, timeout=30).status_code == 201
             return answer
 
         good = ask_and_vote("村居建设的五清是什么？", True)

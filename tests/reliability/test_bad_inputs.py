@@ -107,7 +107,7 @@ def upload_server(tmp_path_factory, embedder):
 def _wait_for(url: str, job_id: str) -> dict:
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        job = httpx.get(f"{url}/api/jobs/{job_id}", headers={"X-API-Key": API_KEY}, timeout=10).json()
+        job = httpx.get(f"{url}/api/v1/kbs/default/jobs/{job_id}", headers={"X-API-Key": API_KEY}, timeout=10).json()
         if job["status"] in ("done", "failed"):
             return job
         time.sleep(0.2)
@@ -124,7 +124,7 @@ def test_uploads_of_bad_files_and_hostile_names_stay_inside_the_base(corpus, upl
     files = [("files", (name, (inputs / source).read_bytes(), "text/plain")) for name, source in hostile.items()]
     files += [("files", (c.name, (inputs / c.name).read_bytes(), "application/octet-stream"))
               for c in cases]
-    response = httpx.post(f"{url}/api/documents", files=files, headers={"X-API-Key": API_KEY}, timeout=120)
+    response = httpx.post(f"{url}/api/v1/kbs/default/documents", files=files, headers={"X-API-Key": API_KEY}, timeout=120)
     assert response.status_code == 202, response.text
     job = _wait_for(url, response.json()["id"])
     assert job["status"] == "done" and job["files_done"] == len(files), job

@@ -78,9 +78,9 @@ def test_fifty_clients_during_an_ingest_get_no_errors(served, tmp_path, figures)
     assert report.ingest is not None and report.ingest.status == "done" and report.ingest.failed_files == 0
     routes = {r.route: r for r in report.routes}
     assert set(routes) == {"search", "ask", "glossary"} and all(r.requests > 0 for r in routes.values())
-    documents = httpx.get(served + "/api/documents", headers={"X-API-Key": KEY}, timeout=30).json()
+    documents = httpx.get(served + "/api/v1/kbs/default/documents", headers={"X-API-Key": KEY}, timeout=30).json()
     assert {f.name for f in files} <= {d["source"] for d in documents}  # the uploads were ingested
-    hit = httpx.get(served + "/api/search", params={"q": "廉政风险排查情况", "k": 1}, timeout=30).json()
+    hit = httpx.get(served + "/api/v1/kbs/default/search", params={"q": "廉政风险排查情况", "k": 1}, timeout=30).json()
     assert hit["hits"][0]["citation"]["source"].startswith("upload-")
     figures.update(clients=CLIENTS, seconds=report.seconds, requests=report.requests, errors=report.errors,
                    per_second=report.per_second, ingest_seconds=report.ingest.seconds,

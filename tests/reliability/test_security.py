@@ -52,7 +52,7 @@ def _raw_request(url: str, head: str, timeout: float = 10) -> tuple[int, str, fl
 
 
 def _upload_head(length: int | None, key: str | None) -> str:
-    lines = ["POST /api/documents HTTP/1.1", "Host: 127.0.0.1", "Content-Type: multipart/form-data; boundary=b0undary"]
+    lines = ["POST /api/v1/kbs/default/documents HTTP/1.1", "Host: 127.0.0.1", "Content-Type: multipart/form-data; boundary=b0undary"]
     lines.append(f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked")
     if key is not None:
         lines.append(f"X-API-Key: {key}")
@@ -79,10 +79,10 @@ def test_uploads_are_refused_from_their_headers_before_any_body_is_sent(server):
 
 def test_a_normal_upload_still_passes_the_gate(server):
     live, _ = server
-    response = httpx.post(f"{live.url}/api/documents", headers={"X-API-Key": KEY}, timeout=60,
+    response = httpx.post(f"{live.url}/api/v1/kbs/default/documents", headers={"X-API-Key": KEY}, timeout=60,
                           files=[("files", ("规则.txt", "示范市规则\n\n第一条 本规则自发布之日起施行。\n".encode(), "text/plain"))])
     assert response.status_code == 202, response.text
-    job_url = f"{live.url}/api/jobs/{response.json()['id']}"
+    job_url = f"{live.url}/api/v1/kbs/default/jobs/{response.json()['id']}"
     deadline = time.monotonic() + 120
     while httpx.get(job_url, headers={"X-API-Key": KEY}, timeout=10).json()["status"] not in ("done", "failed"):
         assert time.monotonic() < deadline, "the upload job did not finish"
@@ -94,13 +94,13 @@ def test_wildcards_in_a_document_reference_match_nothing(server):
     live, kb = server
     before = [d.id for d in kb.documents()]
     for ref in ("%25", "_", "%25%25", "%5F%25"):
-        response = httpx.delete(f"{live.url}/api/documents/{ref}", headers={"X-API-Key": KEY}, timeout=10)
+        response = httpx.delete(f"{live.url}/api/v1/kbs/default/documents/{ref}", headers={"X-API-Key": KEY}, timeout=10)
         assert response.status_code in (404, 422), response.text
     assert [d.id for d in kb.documents()] == before
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/api/documents"), ("POST", "/api/documents"),
-                                         ("DELETE", "/api/documents/abc"), ("GET", "/api/jobs/abc")])
+@pytest.mark.parametrize("method,path", [("GET", "/api/v1/kbs/default/documents"), ("POST", "/api/v1/kbs/default/documents"),
+                                         ("DELETE", "/api/v1/kbs/default/documents/abc"), ("GET", "/api/v1/kbs/default/jobs/abc")])
 def test_admin_routes_refuse_missing_wrong_and_near_miss_keys(server, method, path):
     live, _ = server
     for headers in ({}, {"X-API-Key": ""}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY[:-1]}, {"X-API-Key": KEY + "x"},
