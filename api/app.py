@@ -22,7 +22,8 @@ from api.bases import BaseRegistry
 from api.docs_ui import install_docs
 from api.jobs import JobRegistry
 from api.limits import UploadGate
-from api.routes import admin, ask, bases, export, pages, search
+from api.observe import Metrics, Observe
+from api.routes import admin, ask, bases, export, metrics, pages, search
 from api.routes.pages import STATIC
 from api.schemas import ErrorResponse, HealthOut
 from api.settings import Settings
@@ -94,7 +95,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.bases = registry
-    app.state.jobs = JobRegistry(settings.job_keep_days)
+    app.state.metrics = Metrics(registry)
+    app.state.jobs = JobRegistry(settings.job_keep_days, on_file=app.state.metrics.count_file)
     app.add_middleware(UploadGate, settings=settings, bases=registry)
     if settings.cors_origins:
         app.add_middleware(
@@ -130,10 +132,13 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         stats = request.app.state.bases.get(request.app.state.bases.default).stats()
         return HealthOut(status="ok", documents=stats["documents"], chunks=stats["chunks"], model=stats["model"])
 
-    for router in (bases.router, search.router, ask.router, export.router, admin.router, pages.router):
+    routers = (bases.router, search.router, ask.router, export.router, admin.router, pages.router, metrics.router)
+    for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     install_docs(app)
+    # Added last, so it is the outermost: requests the other middleware refuse are logged and counted too.
+    app.add_middleware(Observe, metrics=app.state.metrics, log_requests=settings.access_log)
     return app
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import re
+import shutil
 import sys
+import tempfile
 from importlib.metadata import PackageNotFoundError, version
 
 import typer
@@ -536,9 +538,12 @@ def serve(
     )
     if settings.api_key is None:
         console.print("[dim]Admin routes are disabled: set POLICYKB_API_KEY to enable uploads.[/dim]")
+    # Our access log (api.observe) replaces uvicorn's; uvicorn applies log_config in every worker.
+    logs = {"log_config": serve_log_config(settings, logging.getLogger().level), "log_level": "warning",
+            "access_log": False}
     if workers == 1:
         try:
-            uvicorn.run(create_app(settings, kb), host=host, port=port, log_level="warning")
+            uvicorn.run(create_app(settings, kb), host=host, port=port, **logs)
         finally:
             kb.close()
         return
@@ -546,8 +551,42 @@ def serve(
     # Worker processes read their settings from the environment: the base chosen here goes with them.
     os.environ.update({"POLICYKB_KB_DIR": str(settings.kb_dir.resolve()), "POLICYKB_KB_NAME": settings.kb_name,
                        "POLICYKB_DATA_DIR": str(settings.data_dir.resolve())})
-    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
+    # /metrics sums the workers' counters through files in PROMETHEUS_MULTIPROC_DIR (prometheus-client's
+    # multiprocess mode); without one given, a fresh folder lives as long as this server.
+    metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="policykb-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("api.cli:worker_app", factory=True, host=host, port=port, workers=workers, **logs)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def worker_app():
+    """The app of one `serve --workers N` process: the libraries as quiet as in this CLI (jieba would
+    print its dictionary messages past the log format), then the app of the environment's settings."""
+    from api.app import app_from_environment
+
+    _quiet_libraries()
+    return app_from_environment()
+
+
+def serve_log_config(settings: Settings, level: int) -> dict:
+    """The logging of `serve` (logging.config.dictConfig): every record one line on stderr, text or
+    JSON (setting log_format), access lines at INFO, the rest from `level` (WARNING; INFO with -v)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"line": {"()": "api.observe.LogFormatter", "as_json": settings.log_format == "json"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stderr"}},
+        "loggers": {
+            "policykb.access": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "uvicorn": {"handlers": ["stderr"], "propagate": False},
+        },
+        "root": {"level": logging.getLevelName(level), "handlers": ["stderr"]},
+    }
 
 
 eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)

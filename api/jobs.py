@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -71,9 +72,11 @@ class JobStore:
     """The jobs of one base. Runs one ingest at a time in this process (the base's write lock
     serialises them across processes)."""
 
-    def __init__(self, folder: Path, keep_days: float) -> None:
+    def __init__(self, folder: Path, keep_days: float, on_file: Callable[[FileResult], None] | None = None) -> None:
+        """`on_file` hears every file result as it is recorded (the server's ingest metrics)."""
         self.folder = folder
         self.keep_seconds = keep_days * 86400
+        self.on_file = on_file or (lambda result: None)
         self._lock = threading.Lock()
         self._run_lock = threading.Lock()
         folder.mkdir(parents=True, exist_ok=True)
@@ -96,6 +99,8 @@ class JobStore:
         """Record the accepted files and the refusals made before the job runs (size, type)."""
         job.files = [str(p) for p in files]
         job.results = list(early)
+        for result in early:
+            self.on_file(result)
         with self._lock:
             self._db.execute("UPDATE jobs SET files=?, results=? WHERE id=?",
                              (json.dumps(job.files, ensure_ascii=False), self._results_json(job), job.id))
@@ -142,6 +147,7 @@ class JobStore:
             def file_done(self, result: FileResult) -> None:
                 job.results.append(result)
                 store._save(job)
+                store.on_file(result)
 
         try:
             todo = [Path(p) for p in job.files if p not in done]
@@ -195,15 +201,16 @@ class JobStore:
 class JobRegistry:
     """The job stores of the served bases, opened on first use."""
 
-    def __init__(self, keep_days: float) -> None:
+    def __init__(self, keep_days: float, on_file: Callable[[FileResult], None] | None = None) -> None:
         self.keep_days = keep_days
+        self.on_file = on_file
         self._stores: dict[str, JobStore] = {}
         self._lock = threading.Lock()
 
     def of(self, bases, name: str) -> JobStore:
         with self._lock:
             if name not in self._stores:
-                self._stores[name] = JobStore(bases.folder(name) / "uploads", self.keep_days)
+                self._stores[name] = JobStore(bases.folder(name) / "uploads", self.keep_days, self.on_file)
             return self._stores[name]
 
     def forget(self, name: str) -> None:

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         "worker) changed a base; a change is loaded into the running indexes",
     )
     job_keep_days: float = Field(7.0, gt=0, description="Finished ingest jobs are pruned after this many days")
+    access_log: bool = Field(True, description="One log line per request on the logger policykb.access")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="How `policykb serve` writes its log lines on stderr: readable text or one JSON object each")
 
     @model_validator(mode="after")
     def _default_kb_dir(self) -> Settings:
