@@ -27,13 +27,15 @@ from api.routes import admin, ask, bases, export, metrics, pages, search
 from api.routes.pages import STATIC
 from api.schemas import ErrorResponse, HealthOut
 from api.settings import Settings
+from api.throttle import RateLimits, ask_slots
 from index.kb import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
 
-def _error(status: int, message: str, details: list | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": message, "details": details}}, status_code=status)
+def _error(status: int, message: str, details: list | None = None, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message, "details": details}}, status_code=status,
+                        headers=headers)
 
 
 class _Watcher(threading.Thread):
@@ -97,6 +99,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     app.state.bases = registry
     app.state.metrics = Metrics(registry)
     app.state.jobs = JobRegistry(settings.job_keep_days, on_file=app.state.metrics.count_file)
+    app.state.rate_limits = RateLimits(settings)
+    app.state.ask_slots = ask_slots(settings)
     app.add_middleware(UploadGate, settings=settings, bases=registry)
     if settings.cors_origins:
         app.add_middleware(
@@ -108,7 +112,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        return _error(error.status_code, str(error.detail))
+        return _error(error.status_code, str(error.detail), headers=error.headers)  # Retry-After of 429/503
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.ocr import OcrOptions
@@ -157,6 +157,26 @@ class Settings(BaseSettings):
     access_log: bool = Field(True, description="One log line per request on the logger policykb.access")
     log_format: Literal["text", "json"] = Field(
         "text", description="How `policykb serve` writes its log lines on stderr: readable text or one JSON object each")
+    rate_limit: str = Field(
+        "60/minute", description="Searches, suggestions and feedback one client may send to one base (a `limits` "
+        "rate such as 60/minute or 1000/hour; empty = no limit)")
+    ask_rate_limit: str = Field("20/minute", description="Questions one client may ask one base (empty = no limit)")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where the rate windows are counted: memory:// (per worker process) or a store "
+        "all workers share, e.g. redis://host:6379 (needs that store's driver)")
+    max_concurrent_asks: int = Field(
+        0, ge=0, le=1024, description="Questions answered at once per worker process (0 = the number of CPU cores)")
+    ask_queue_seconds: float = Field(
+        5.0, ge=0, le=600, description="How long a question waits for a free slot before it is refused with 503")
+
+    @field_validator("rate_limit", "ask_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if value.strip():
+            from limits import parse  # the rate strings are `limits`' own
+
+            parse(value)  # ValueError naming the string when it is not a rate
+        return value.strip()
 
     @model_validator(mode="after")
     def _default_kb_dir(self) -> Settings:

@@ -15,6 +15,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the CLI sets it: idle OpenMP threads do not spin
 # Named bases a test's server or command creates go to a temp folder, never ./data of the checkout.
 os.environ.setdefault("POLICYKB_DATA_DIR", tempfile.mkdtemp(prefix="policykb-test-data-"))
+# Tests send many requests from one address: no rate limits, except where a test sets them (test_ops).
+os.environ.setdefault("POLICYKB_RATE_LIMIT", "")
+os.environ.setdefault("POLICYKB_ASK_RATE_LIMIT", "")
 
 from api.settings import Settings
 from index.embed import SentenceTransformerEmbedder

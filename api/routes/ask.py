@@ -21,12 +21,13 @@ from api.schemas import (
     answer_out,
     evidence_out,
 )
+from api.throttle import ask_slot, limit_asks, limit_requests
 from index.kb import KnowledgeBase
 
 router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["ask"])
 
 
-@router.post("/ask", response_model=AskResponse)
+@router.post("/ask", response_model=AskResponse, dependencies=[Depends(limit_asks), Depends(ask_slot)])
 def ask(body: AskRequest, kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> AskResponse:
     answer = answer_question(kb, body.question, body.filters())
     answer_id = uuid.uuid4().hex
@@ -46,11 +47,11 @@ def _with_passage(kb: KnowledgeBase, evidence: Evidence) -> EvidenceOut:
     return evidence_out(evidence, chunk.text, chunk.start)
 
 
-@router.get("/suggestions", response_model=SuggestionsOut)
+@router.get("/suggestions", response_model=SuggestionsOut, dependencies=[Depends(limit_requests)])
 def suggestions(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> SuggestionsOut:
     return SuggestionsOut(questions=suggested_questions(kb))
 
 
-@router.post("/feedback", response_model=FeedbackResponse, status_code=201)
+@router.post("/feedback", response_model=FeedbackResponse, status_code=201, dependencies=[Depends(limit_requests)])
 def feedback(body: FeedbackRequest, kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> FeedbackResponse:
     return FeedbackResponse(id=kb.store.add_feedback(body.answer_id, body.question, body.helpful, body.comment))

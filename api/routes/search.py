@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import get_kb
 from api.schemas import CatalogueItemOut, GlossaryEntryOut, SearchHitOut, SearchResponse, official_filters
+from api.throttle import limit_requests
 from index.kb import KnowledgeBase
 from index.types import SearchMode
 
 router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["search"])
 
 
-@router.get("/search", response_model=SearchResponse)
+@router.get("/search", response_model=SearchResponse, dependencies=[Depends(limit_requests)])
 def search(
     kb: Annotated[KnowledgeBase, Depends(get_kb)],
     q: Annotated[str, Query(min_length=1, max_length=500, description="Question or keywords")],
