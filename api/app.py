@@ -23,9 +23,10 @@ from api.docs_ui import install_docs
 from api.jobs import JobRegistry
 from api.limits import UploadGate
 from api.observe import Metrics, Observe
+from api.openapi import operation_name, published_schema
 from api.routes import admin, ask, bases, export, metrics, pages, search
 from api.routes.pages import STATIC
-from api.schemas import ErrorResponse, HealthOut
+from api.schemas import HealthOut, error_responses
 from api.settings import Settings
 from api.throttle import RateLimits, ask_slots
 from index.kb import KnowledgeBase
@@ -91,7 +92,8 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         summary="Search and question answering over Chinese policy texts, with citations.",
         version="0.1.0",
         lifespan=lifespan,
-        responses={422: {"model": ErrorResponse}},
+        responses=error_responses(422, 500),
+        generate_unique_id_function=operation_name,  # operation ids are the route functions' names
         docs_url=None,  # /docs and /redoc: api.docs_ui, with no CDN
         redoc_url=None,
     )
@@ -141,6 +143,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     install_docs(app)
+    app.openapi = lambda: published_schema(app, settings, routers)
     # Added last, so it is the outermost: requests the other middleware refuse are logged and counted too.
     app.add_middleware(Observe, metrics=app.state.metrics, log_requests=settings.access_log)
     return app

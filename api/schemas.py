@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from answer.types import Answer, Evidence
 from index.kb import SearchPage, result_type
@@ -25,6 +25,25 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+ERROR_MEANINGS = {
+    401: "No key, or a wrong one (admin routes; reading a base that is not public)",
+    403: "Admin routes are disabled: the server has no key configured",
+    404: "No such knowledge base, document or job",
+    409: "The base exists already, or it is the server's default base",
+    411: "An upload without Content-Length",
+    413: "Too many files, or the upload is larger than the limits",
+    422: "The request does not validate; `details` says where",
+    429: "Too many requests from this client; Retry-After says when to come back",
+    500: "Unexpected server error; the server log has the details",
+    503: "Every slot for questions is busy; Retry-After says when to come back",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI `responses=` for the errors a route can answer, each with the error body's model."""
+    return {status: {"model": ErrorResponse, "description": ERROR_MEANINGS[status]} for status in statuses}
 
 
 class CitationOut(BaseModel):
@@ -121,7 +140,9 @@ def official_filters(issuer: list[str], issued_from: date | None, issued_to: dat
 
 
 class AskRequest(OfficialFilters):
-    question: str = Field(min_length=1, max_length=2000, description="The question in plain Chinese")
+    # The longest question is the setting max_question_chars: the ask route checks it and the
+    # published schema states it as maxLength (api.openapi), so the model has no fixed bound.
+    question: str = Field(min_length=1, description="The question in plain Chinese")
 
 
 class EvidenceOut(BaseModel):
@@ -243,6 +264,35 @@ class FeedbackRequest(BaseModel):
 
 class FeedbackResponse(BaseModel):
     id: int
+
+
+class FacetDocument(BaseModel):
+    id: str
+    title: str
+    kind: str
+    doc_number: str = Field(description="文号, \"\" when the document states none")
+
+
+class FacetDates(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    issued_from: str = Field(alias="from", description="Earliest 发布日期 (YYYY-MM-DD)")
+    issued_to: str = Field(alias="to", description="Latest 发布日期 (YYYY-MM-DD)")
+
+
+class FacetUnit(BaseModel):
+    unit: str
+    categories: list[str]
+
+
+class FacetsOut(BaseModel):
+    """What the search filters can offer."""
+
+    documents: list[FacetDocument]
+    kinds: list[str] = Field(description="File types (pdf, docx, catalogue …)")
+    issuers: list[str] = Field(description="发文机关 named by the documents")
+    issued: FacetDates | None = Field(description="The range of issue dates; null when no document states one")
+    units: list[FacetUnit] = Field(description="Catalogue units and their categories")
 
 
 class SuggestionsOut(BaseModel):

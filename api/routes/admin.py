@@ -11,13 +11,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import get_jobs, get_kb, get_settings, require_admin
 from api.jobs import Job, JobStore
-from api.schemas import DeletedOut, DocumentOut, FileResultOut, JobOut
+from api.schemas import DeletedOut, DocumentOut, FileResultOut, JobOut, error_responses
 from api.settings import Settings
 from index.kb import KnowledgeBase
 from index.types import FileResult, FileStatus
 from ingest.parsers import PARSERS
 
-router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["admin"], dependencies=[Depends(require_admin)],
+                   responses=error_responses(401, 403, 404))
 
 READ_BLOCK = 1 << 20
 
@@ -39,7 +40,7 @@ def list_documents(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> list[Docume
     return [DocumentOut.of(r) for r in kb.documents()]
 
 
-@router.post("/documents", response_model=JobOut, status_code=202)
+@router.post("/documents", response_model=JobOut, status_code=202, responses=error_responses(411, 413))
 async def upload_documents(
     request: Request,
     background: BackgroundTasks,

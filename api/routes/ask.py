@@ -6,11 +6,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from fastapi.exceptions import RequestValidationError
 
 from answer.ask import ask as answer_question
 from answer.suggest import suggested_questions
 from answer.types import Evidence
-from api.deps import get_kb
+from api.deps import get_kb, get_settings
 from api.schemas import (
     AskRequest,
     AskResponse,
@@ -19,15 +20,27 @@ from api.schemas import (
     FeedbackResponse,
     SuggestionsOut,
     answer_out,
+    error_responses,
     evidence_out,
 )
+from api.settings import Settings
 from api.throttle import ask_slot, limit_asks, limit_requests
 from index.kb import KnowledgeBase
 
-router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["ask"])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["ask"], responses=error_responses(401, 404, 429))
 
 
-@router.post("/ask", response_model=AskResponse, dependencies=[Depends(limit_asks), Depends(ask_slot)])
+def question_within_limit(body: AskRequest, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+    """The setting max_question_chars, answered like the model's own bounds (the schema states it too)."""
+    limit = settings.max_question_chars
+    if len(body.question) > limit:
+        raise RequestValidationError([{"type": "string_too_long", "loc": ("body", "question"),
+                                       "msg": f"longer than {limit} characters",
+                                       "input": body.question, "ctx": {"max_length": limit}}])
+
+
+@router.post("/ask", response_model=AskResponse, responses=error_responses(503),
+             dependencies=[Depends(question_within_limit), Depends(limit_asks), Depends(ask_slot)])
 def ask(body: AskRequest, kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> AskResponse:
     answer = answer_question(kb, body.question, body.filters())
     answer_id = uuid.uuid4().hex

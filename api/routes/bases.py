@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from api.bases import BaseRegistry
 from api.deps import BaseName, get_bases, get_kb, require_server_admin
-from api.schemas import DeletedBaseOut, KbChange, KbChanged, KbCreate, KbCreated, KbOut
+from api.schemas import DeletedBaseOut, KbChange, KbChanged, KbCreate, KbCreated, KbOut, error_responses
 from index.kb import KnowledgeBase
 
-router = APIRouter(prefix="/api/v1/kbs", tags=["bases"])
+router = APIRouter(prefix="/api/v1/kbs", tags=["bases"], responses=error_responses(401))
 
 
 def kb_out(bases: BaseRegistry, name: str) -> KbOut:
@@ -22,14 +22,14 @@ def kb_out(bases: BaseRegistry, name: str) -> KbOut:
 
 
 @router.get("", response_model=list[KbOut], dependencies=[Depends(require_server_admin)],
-            operation_id="list_bases")
+            operation_id="list_bases", responses=error_responses(403))
 def list_bases(bases: Annotated[BaseRegistry, Depends(get_bases)]) -> list[KbOut]:
     """Every base this server serves."""
     return [kb_out(bases, name) for name in bases.names()]
 
 
 @router.post("", response_model=KbCreated, status_code=201, dependencies=[Depends(require_server_admin)],
-             operation_id="create_base")
+             operation_id="create_base", responses=error_responses(403, 409))
 def create_base(body: KbCreate, bases: Annotated[BaseRegistry, Depends(get_bases)]) -> KbCreated:
     """A new empty base. Its own key (for its admin routes, and for reading when it is not public) is
     in the answer, this once."""
@@ -40,7 +40,7 @@ def create_base(body: KbCreate, bases: Annotated[BaseRegistry, Depends(get_bases
     return KbCreated(**kb_out(bases, body.name).model_dump(), key=key)
 
 
-@router.get("/{base}", response_model=KbOut, operation_id="get_base")
+@router.get("/{base}", response_model=KbOut, operation_id="get_base", responses=error_responses(404))
 def get_base(base: BaseName, kb: Annotated[KnowledgeBase, Depends(get_kb)],
              bases: Annotated[BaseRegistry, Depends(get_bases)]) -> KbOut:
     """One base: its access and size (readable by whoever may read the base)."""
@@ -48,7 +48,7 @@ def get_base(base: BaseName, kb: Annotated[KnowledgeBase, Depends(get_kb)],
 
 
 @router.patch("/{base}", response_model=KbChanged, dependencies=[Depends(require_server_admin)],
-              operation_id="change_base")
+              operation_id="change_base", responses=error_responses(403, 404))
 def change_base(base: BaseName, body: KbChange, bases: Annotated[BaseRegistry, Depends(get_bases)]) -> KbChanged:
     if not bases.exists(base):
         raise HTTPException(404, f"no knowledge base named {base!r}")
@@ -57,7 +57,7 @@ def change_base(base: BaseName, body: KbChange, bases: Annotated[BaseRegistry, D
 
 
 @router.delete("/{base}", response_model=DeletedBaseOut, dependencies=[Depends(require_server_admin)],
-               operation_id="delete_base")
+               operation_id="delete_base", responses=error_responses(403, 404, 409))
 def delete_base(base: BaseName, request: Request, bases: Annotated[BaseRegistry, Depends(get_bases)]) -> DeletedBaseOut:
     """Delete the base and everything in its folder (documents uploaded to it included)."""
     try:

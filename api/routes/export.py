@@ -11,10 +11,10 @@ from fastapi.responses import Response
 
 from answer.handout import build_handout, to_docx, to_markdown
 from api.deps import get_kb
-from api.schemas import ErrorResponse, ExportRequest
+from api.schemas import ErrorResponse, ExportRequest, error_responses
 from index.kb import KnowledgeBase
 
-router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["export"])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["export"], responses=error_responses(401, 404))
 
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -32,7 +32,8 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;]+')
     responses={
         200: {
             "description": "The handout file, as an attachment",
-            "content": {MEDIA_TYPES["docx"]: {}, "text/markdown": {}},
+            "content": {MEDIA_TYPES["docx"]: {"schema": {"type": "string", "format": "binary"}},
+                        "text/markdown": {"schema": {"type": "string"}}},
         },
         422: {"model": ErrorResponse, "description": "Nothing selected, or unknown ids or terms"},
     },

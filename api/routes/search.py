@@ -8,15 +8,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import get_kb
-from api.schemas import CatalogueItemOut, GlossaryEntryOut, SearchHitOut, SearchResponse, official_filters
+from api.schemas import (
+    CatalogueItemOut,
+    FacetDates,
+    FacetDocument,
+    FacetsOut,
+    FacetUnit,
+    GlossaryEntryOut,
+    SearchHitOut,
+    SearchResponse,
+    error_responses,
+    official_filters,
+)
 from api.throttle import limit_requests
 from index.kb import KnowledgeBase
 from index.types import SearchMode
 
-router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["search"])
+router = APIRouter(prefix="/api/v1/kbs/{base}", tags=["search"], responses=error_responses(401, 404))
 
 
-@router.get("/search", response_model=SearchResponse, dependencies=[Depends(limit_requests)])
+@router.get("/search", response_model=SearchResponse, dependencies=[Depends(limit_requests)],
+            responses=error_responses(429))
 def search(
     kb: Annotated[KnowledgeBase, Depends(get_kb)],
     q: Annotated[str, Query(min_length=1, max_length=500, description="Question or keywords")],
@@ -44,8 +56,8 @@ def search(
                           hits=[SearchHitOut.of_page(page, i) for i in range(len(page.hits))])
 
 
-@router.get("/facets")
-def facets(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> dict:
+@router.get("/facets", response_model=FacetsOut)
+def facets(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> FacetsOut:
     """What the search filters can offer: documents, file types, issuing bodies, the range of issue
     dates, catalogue units and categories."""
     documents = kb.documents()
@@ -56,14 +68,14 @@ def facets(kb: Annotated[KnowledgeBase, Depends(get_kb)]) -> dict:
         categories = units.setdefault(record.item.unit, [])
         if record.item.category and record.item.category not in categories:
             categories.append(record.item.category)
-    return {
-        "documents": [{"id": d.id, "title": d.title, "kind": d.kind, "doc_number": d.official.doc_number}
-                      for d in documents],
-        "kinds": sorted({d.kind for d in documents}),
-        "issuers": issuers,
-        "issued": {"from": dates[0], "to": dates[-1]} if dates else None,
-        "units": [{"unit": unit, "categories": categories} for unit, categories in units.items()],
-    }
+    return FacetsOut(
+        documents=[FacetDocument(id=d.id, title=d.title, kind=d.kind, doc_number=d.official.doc_number)
+                   for d in documents],
+        kinds=sorted({d.kind for d in documents}),
+        issuers=issuers,
+        issued=FacetDates(issued_from=dates[0], issued_to=dates[-1]) if dates else None,
+        units=[FacetUnit(unit=unit, categories=categories) for unit, categories in units.items()],
+    )
 
 
 @router.get("/glossary", response_model=list[GlossaryEntryOut])
