@@ -861,8 +861,12 @@ def eval_load(
     upload: Annotated[list[Path] | None, typer.Option(
         help="Files or folders to upload (admin route) when the load starts, so an ingest runs during it")] = None,
     base: Annotated[str, typer.Option(help="The served knowledge base to drive (/api/v1/kbs/BASE)")] = "default",
+    distinct_clients: Annotated[bool, typer.Option(
+        help="Each client its own address (X-Forwarded-For, believed from loopback), for per-client rate limits")
+    ] = False,
 ) -> None:
-    """Latency p50/p95/p99 per route and errors under N concurrent HTTP clients (optionally while ingesting).
+    """Latency p50/p95/p99 per route of the served requests, refusals (429/503) and errors under N concurrent
+    HTTP clients (optionally while ingesting).
 
     The admin key for --upload comes from POLICYKB_API_KEY.
     """
@@ -874,7 +878,7 @@ def eval_load(
                                                       if p.is_dir() else [p]))
     try:
         plan = LoadPlan(url.rstrip("/"), tuple(load_queries(queries)), clients, seconds, parse_mix(mix), k,
-                        upload=files, api_key=key, base=base)
+                        upload=files, api_key=key, base=base, distinct_clients=distinct_clients)
         with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=errors, transient=True) as bar:
             task = bar.add_task("requests sent: 0", total=None)
             sent = [0]
@@ -886,13 +890,15 @@ def eval_load(
             report = run_load(plan, tick)
     except ValueError as error:
         _fail(error)
-    table = Table("route", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms")
+    table = Table("route", "requests", "refused", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms")
     for r in report.routes:
-        table.add_row(r.route, str(r.requests), str(r.errors), f"{r.p50_ms}", f"{r.p95_ms}", f"{r.p99_ms}",
-                      f"{r.max_ms}")
+        table.add_row(r.route, str(r.requests), str(r.refused), str(r.errors), f"{r.p50_ms}", f"{r.p95_ms}",
+                      f"{r.p99_ms}", f"{r.max_ms}")
     console.print(table)
     console.print(f"{report.requests} requests in {report.seconds} s from {report.clients} clients "
-                  f"({report.per_second}/s), {report.errors} errors", soft_wrap=True)
+                  f"({report.per_second}/s): {report.requests - report.refused - report.errors} served, "
+                  f"{report.refused} refused (rate limit 429 / queue full 503), {report.errors} errors; "
+                  "percentiles over the served", soft_wrap=True)
     for sample in report.error_samples:
         console.print(f"  [red]{sample}[/red]", soft_wrap=True)
     ingest_ok = report.ingest is None or report.ingest.status == "done"

@@ -1,10 +1,18 @@
 """HTTP load: N concurrent clients against a running policykb server, latency per route.
 
 Each client is a closed loop (send, wait for the answer, send the next), the way a busy
-portal's users behave; the mix says how often each route is picked. Everything that is
-not a 2xx answer, and every transport failure or timeout, counts as an error and a few
-are kept as samples. The clients run in this process on the same machine as the server
-on loopback, so they take some of its CPU: the figures are an upper bound.
+portal's users behave; the mix says how often each route is picked. A 429 (rate limit) or
+503 (every slot for questions busy) is the server refusing on purpose and is counted as
+refused; everything else that is not a 2xx answer, and every transport failure or timeout,
+counts as an error and a few are kept as samples. Latency percentiles are over the served
+(2xx) requests; a refused client pauses for the Retry-After it was given, at most 1 s,
+before its next request, as a page would rather than retrying at once. The clients run in this process on the same machine as the server on
+loopback, so they take some of its CPU: the figures are an upper bound.
+
+All clients come from 127.0.0.1, one address to the server's per-client rate limits; with
+`distinct_clients` each sends X-Forwarded-For 10.0.x.y of its own, which uvicorn believes
+from a proxy on loopback (its FORWARDED_ALLOW_IPS default), as a portal's users look behind
+a reverse proxy on the server's host.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 ROUTES = ("search", "ask", "glossary")
+REFUSALS = (429, 503)  # rate limit, queue full: answers the server gives on purpose, with Retry-After
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class LoadPlan:
     upload: tuple[Path, ...] = ()  # files posted to the admin upload route when the load starts
     api_key: str = ""
     base: str = "default"  # the knowledge base the routes go to (/api/v1/kbs/BASE/…)
+    distinct_clients: bool = False  # each client its own address, through X-Forwarded-For
 
     @property
     def prefix(self) -> str:
@@ -59,10 +69,11 @@ class RouteStats:
     route: str
     requests: int
     errors: int
-    p50_ms: float
+    p50_ms: float  # p50 … max: over the served (2xx) requests
     p95_ms: float
     p99_ms: float
     max_ms: float
+    refused: int = 0  # 429 or 503
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class LoadReport:
     routes: tuple[RouteStats, ...]
     error_samples: tuple[str, ...]
     ingest: IngestDuringLoad | None = None
+    refused: int = 0  # 429 (rate limit) and 503 (queue full); neither served nor errors
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -108,11 +120,16 @@ def _glossary_term(query: str) -> str:
     return query[:4]
 
 
+def _address(number: int) -> str:
+    return f"10.0.{number // 250}.{number % 250 + 1}"
+
+
 async def _client(
-    client, plan: LoadPlan, number: int, deadline: float, samples: dict[str, list[float]],
+    client, plan: LoadPlan, number: int, deadline: float, samples: dict[str, list[tuple[str, float]]],
     failures: list[str], tick: Callable[[], None],
 ) -> None:
     rng = random.Random(plan.seed + number)
+    headers = {"X-Forwarded-For": _address(number)} if plan.distinct_clients else {}
     routes = [r for r in ROUTES if plan.mix.get(r, 0) > 0]
     weights = [plan.mix[r] for r in routes]
     position = number
@@ -123,19 +140,24 @@ async def _client(
         started = time.perf_counter()
         try:
             if route == "search":
-                response = await client.get(f"{plan.prefix}/search", params={"q": query, "k": plan.k})
+                response = await client.get(f"{plan.prefix}/search", params={"q": query, "k": plan.k},
+                                            headers=headers)
             elif route == "ask":
-                response = await client.post(f"{plan.prefix}/ask", json={"question": query})
+                response = await client.post(f"{plan.prefix}/ask", json={"question": query}, headers=headers)
             else:
-                response = await client.get(f"{plan.prefix}/glossary", params={"term": _glossary_term(query)})
-            ok = 200 <= response.status_code < 300
-            problem = "" if ok else f"{route}: HTTP {response.status_code} {response.text[:200]}"
+                response = await client.get(f"{plan.prefix}/glossary", params={"term": _glossary_term(query)},
+                                            headers=headers)
+            status = response.status_code
+            outcome = "ok" if 200 <= status < 300 else "refused" if status in REFUSALS else "error"
+            problem = f"{route}: HTTP {status} {response.text[:200]}" if outcome == "error" else ""
         except Exception as error:  # noqa: BLE001 - every transport failure is an error to report
-            problem = f"{route}: {type(error).__name__}: {error}"
+            outcome, problem = "error", f"{route}: {type(error).__name__}: {error}"
         elapsed = (time.perf_counter() - started) * 1000
-        samples.setdefault(route, []).append(elapsed if not problem else -elapsed)
+        samples.setdefault(route, []).append((outcome, elapsed))
         if problem and len(failures) < 1000:
             failures.append(problem)
+        if outcome == "refused":  # a refused client waits a little, as a browser would, instead of spinning
+            await asyncio.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 1.0))
         tick()
 
 
@@ -160,7 +182,7 @@ def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadRepo
     """Drive the server at `plan.url` for `plan.seconds`; latency percentiles per route."""
     import httpx
 
-    samples: dict[str, list[float]] = {}
+    samples: dict[str, list[tuple[str, float]]] = {}
     failures: list[str] = []
 
     async def main() -> tuple[float, IngestDuringLoad | None]:
@@ -170,7 +192,7 @@ def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadRepo
                               keepalive_expiry=2.0)
         async with httpx.AsyncClient(base_url=plan.url, timeout=plan.timeout, limits=limits) as client:
             probe = await client.get(f"{plan.prefix}/search", params={"q": plan.queries[0], "k": 1})  # warm-up + reachability
-            if probe.status_code != 200:
+            if probe.status_code not in (200, 429):  # 429: this address's window is full from an earlier run
                 raise ValueError(f"{plan.url} answered HTTP {probe.status_code} to a search; is it policykb?")
             started = time.perf_counter()
             deadline = started + plan.seconds
@@ -192,23 +214,24 @@ def run_load(plan: LoadPlan, tick: Callable[[], None] | None = None) -> LoadRepo
     total = sum(r.requests for r in routes)
     errors = sum(r.errors for r in routes)
     return LoadReport(plan.url, plan.clients, round(elapsed, 1), total, errors, round(total / elapsed, 1), routes,
-                      tuple(dict.fromkeys(failures))[:10], ingest)
+                      tuple(dict.fromkeys(failures))[:10], ingest, sum(r.refused for r in routes))
 
 
-async def _run_clients(client, plan: LoadPlan, deadline: float, samples: dict[str, list[float]],
+async def _run_clients(client, plan: LoadPlan, deadline: float, samples: dict[str, list[tuple[str, float]]],
                        failures: list[str], tick: Callable[[], None] | None) -> None:
     await asyncio.gather(*(
         _client(client, plan, n, deadline, samples, failures, tick or (lambda: None)) for n in range(plan.clients)
     ))
 
 
-def _stats(route: str, values: Sequence[float]) -> RouteStats:
-    """Percentiles over successful requests (negative entries mark failures)."""
-    good = np.array([v for v in values if v >= 0]) if values else np.zeros(0)
-    errors = sum(1 for v in values if v < 0)
+def _stats(route: str, values: Sequence[tuple[str, float]]) -> RouteStats:
+    """Percentiles over the served requests; refusals and errors counted apart."""
+    good = np.array([ms for outcome, ms in values if outcome == "ok"])
+    errors = sum(1 for outcome, _ in values if outcome == "error")
+    refused = sum(1 for outcome, _ in values if outcome == "refused")
 
     def pct(q: float) -> float:
         return round(float(np.percentile(good, q)), 1) if len(good) else float("nan")
 
     return RouteStats(route, len(values), errors, pct(50), pct(95), pct(99),
-                      round(float(good.max()), 1) if len(good) else float("nan"))
+                      round(float(good.max()), 1) if len(good) else float("nan"), refused)

@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 from api.settings import Settings
+from eval.load import LoadPlan, run_load
 from index.kb import KnowledgeBase
 from tests.api.conftest import API_KEY
 from tests.conftest import REPO, SEED
@@ -221,6 +222,21 @@ def test_concurrent_questions_queue_briefly_then_some_are_refused(ops):
     for thread in asks("102"):
         thread.join()
     assert 200 in results and set(results) <= {200, 503}
+
+
+def test_eval_load_counts_refusals_apart_from_errors(ops):
+    """`policykb eval load` (eval/load.py) against the 3-a-minute server: from one address the window
+    serves 2 searches after the load's probe; with distinct clients each address has its own 3."""
+    _, http = ops
+    url = str(http.base_url).rstrip("/")
+    report = run_load(LoadPlan(url, ("村务公开", "三公开"), clients=2, seconds=3, mix={"search": 1}))
+    [search] = report.routes
+    assert report.errors == 0 and report.refused == search.refused > 0
+    assert search.requests - search.refused == 2 and search.p50_ms > 0
+    spread = run_load(LoadPlan(url, ("村务公开", "三公开"), clients=2, seconds=3, mix={"search": 1},
+                               distinct_clients=True))
+    [search] = spread.routes
+    assert spread.errors == 0 and search.requests - search.refused == 2 * 3
 
 
 # ---- OpenAPI --------------------------------------------------------------------------------
