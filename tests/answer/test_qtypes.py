@@ -46,6 +46,10 @@ def test_which_ones_is_a_list_not_a_count():
     ("duration", "多久", "应当在用工之日起一个月内订立书面劳动合同。", True),
     ("duration", "多久", "本法自2020年1月1日起施行。", False),  # a date, not a duration
     ("duration", "多久", "自2026年起实行。", False),
+    ("duration", "多久公开一次", "接待清单由办公室每月公开一次。", True),  # a frequency
+    ("duration", "多久", "廉洁驿站每季度开展一次谈心谈话。", True),
+    ("duration", "多长时间报送一次", "观察员每半年报送一次廉情信息。", True),
+    ("duration", "多久", "每人限领一次。", False),  # 每 of a person, not of a time
     ("amount", "多少钱", "考研奖学金金额为 1000 元/人。", True),
     ("amount", "多少钱", "奖学金按学期评定。", False),
     ("rate", "比例是多少", "评奖比例为不超过学生数的 10%。", True),
