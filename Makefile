@@ -37,10 +37,10 @@ install: $(BIN)/.installed-server
 
 install-test: $(BIN)/.installed-test
 
-# Main job: index corpus/ into ./data/kb when the base is empty, then serve the API, the
+# Main job: index corpus/ into ./data/kbs/default when the base is empty, then serve the API, the
 # trainers' page and the widget demo on http://127.0.0.1:8000 (Ctrl-C stops it). The server
 # encodes with ONNX Runtime (the checked fp32 export of the same model, made once into
-# data/kb/cache/onnx): the same vectors as torch, and it starts without importing torch.
+# data/kbs/default/cache/onnx): the same vectors as torch, and it starts without importing torch.
 run: install
 	POLICYKB_EMBEDDING_BACKEND=$${POLICYKB_EMBEDDING_BACKEND:-onnx} $(BIN)/policykb serve --seed corpus/
 

@@ -110,6 +110,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "X-API-Key"],
+            expose_headers=["Retry-After", "X-Request-ID"],  # the widget reads how long to wait
         )
 
     @app.exception_handler(HTTPException)

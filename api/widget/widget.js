@@ -189,6 +189,25 @@
 
   // -- HTTP ----------------------------------------------------------------------------------
 
+  // The server's error messages are English for developers (except where a deployment writes
+  // its own, in Chinese); a reader sees a Chinese sentence chosen by the status.
+  var STATUS_TEXT = {
+    401: "这个知识库需要访问密钥，请联系网站管理员。",
+    404: "找不到这个知识库，请联系网站管理员。",
+    413: "问题太长了，请精简后再问。",
+    422: "这个问题无法提交，请检查后重试（最多" + MAX_QUESTION + "字）。",
+    503: "当前提问的人较多，请稍后再试。"
+  };
+
+  function shownError(resp, message) {
+    if (message && /[\u4e00-\u9fff]/.test(message)) return message;
+    if (resp.status === 429) {
+      var wait = parseInt(resp.headers.get("Retry-After") || "", 10);
+      return wait > 0 ? "提问太频繁了，请" + wait + "秒后再试。" : "提问太频繁了，请稍后再试。";
+    }
+    return STATUS_TEXT[resp.status] || UNAVAILABLE;
+  }
+
   // Resolves with the JSON body; rejects with an Error whose message is fit to show.
   function request(method, path, body) {
     var init = { method: method, headers: { Accept: "application/json" }, credentials: "omit" };
@@ -202,7 +221,7 @@
         return resp.json().catch(function () { return null; }).then(function (data) {
           if (resp.ok && data) return data;
           var message = data && data.error && typeof data.error.message === "string" && data.error.message;
-          throw new Error(message || UNAVAILABLE);
+          throw new Error(shownError(resp, message));
         });
       },
       function () { throw new Error(UNAVAILABLE); }

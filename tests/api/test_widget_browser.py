@@ -199,9 +199,18 @@ def test_errors_are_shown_as_text(open_page, live_server):
     page.locator(".input").press("Enter")
     expect(page.locator(".msg.error")).to_have_count(2)
     expect(page.locator(".msg.error").last).to_have_text("服务暂时不可用")
+    # The server's English messages are for developers: a reader gets a Chinese sentence by status.
+    page.unroute("**/api/v1/kbs/default/ask")
+    page.route("**/api/v1/kbs/default/ask", lambda route: route.fulfill(
+        status=429, content_type="application/json", headers={"Retry-After": "7"},
+        body=json.dumps({"error": {"status": 429, "message": "too many requests", "details": None}})))
+    page.locator(".input").fill("第三次问")
+    page.locator(".input").press("Enter")
+    expect(page.locator(".msg.error")).to_have_count(3)
+    expect(page.locator(".msg.error").last).to_have_text("提问太频繁了，请7秒后再试。")
     page.locator(".input").fill("   ")  # blank questions are ignored
     page.locator(".input").press("Enter")
-    expect(page.locator(".msg.q")).to_have_count(2)
+    expect(page.locator(".msg.q")).to_have_count(3)
 
 
 # -- isolation from the host page -----------------------------------------------------------------
