@@ -57,9 +57,26 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return moved + head
 
 
+# Libraries of the optional extras, by the extra that installs them: a command that needs one
+# says what to install instead of ending in a traceback (a plain `pip install policykb` serves,
+# ingests, searches and answers; evaluation and tuning need their extras).
+EXTRA_OF_MODULE = {"ranx": "eval", "matplotlib": "eval", "rank_bm25": "eval", "httpx": "eval",
+                   "datasets": "tune", "accelerate": "tune", "onnxruntime": "onnx", "onnx": "onnx",
+                   "pytesseract": "ocr"}
+
+
 class _Group(TyperGroup):
     def main(self, args=None, *more, **options):
-        return super().main(hoist_global_options(list(sys.argv[1:] if args is None else args)), *more, **options)
+        try:
+            return super().main(hoist_global_options(list(sys.argv[1:] if args is None else args)), *more,
+                                **options)
+        except ModuleNotFoundError as error:
+            extra = EXTRA_OF_MODULE.get((error.name or "").split(".")[0])
+            if extra is None:
+                raise
+            errors.print(f"This command needs the Python package {error.name}, which is not installed: "
+                         f"pip install 'policykb[{extra}]'", style="red", markup=False, soft_wrap=True)
+            raise SystemExit(2) from None
 
 
 app = typer.Typer(

@@ -181,3 +181,14 @@ def test_hoisting_leaves_arguments_after_a_double_dash():
 
     assert hoist_global_options(["ask", "x", "--kb", "a"]) == ["--kb", "a", "ask", "x"]
     assert hoist_global_options(["ask", "--", "--kb"]) == ["ask", "--", "--kb"]
+
+
+def test_a_command_of_a_missing_extra_names_what_to_install(tmp_path):
+    """ranx made missing for real (a None entry in sys.modules makes its import fail)."""
+    code = ("import sys; sys.modules['ranx'] = None; from api.cli import app; "
+            f"app(['--kb', {str(tmp_path / 'kb')!r}, 'eval', 'retrieval', 'eval/datasets/seed_beir', "
+            f"'--out', {str(tmp_path / 'out')!r}])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'policykb[eval]'" in done.stderr and "Traceback" not in done.stderr
