@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -39,28 +40,47 @@ def _error(status: int, message: str, details: list | None = None, headers: dict
                         headers=headers)
 
 
-class _Watcher(threading.Thread):
-    """Every reload_interval seconds, loads into the open bases what other processes committed."""
+PRUNE_EVERY_SECONDS = 3600  # finished jobs are pruned at start-up and then hourly
 
-    def __init__(self, registry: BaseRegistry, interval: float) -> None:
+
+class _Watcher(threading.Thread):
+    """Every reload_interval seconds, loads into the open bases what other processes committed;
+    every hour, prunes the finished jobs past job_keep_days."""
+
+    def __init__(self, app: FastAPI, interval: float) -> None:
         super().__init__(name="policykb-reload", daemon=True)
-        self.registry, self.interval = registry, interval
+        self.app, self.interval = app, interval
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        pruned = time.monotonic()
         while not self.stopped.wait(self.interval):
-            self.registry.refresh()
+            self.app.state.bases.refresh()
+            if time.monotonic() - pruned >= PRUNE_EVERY_SECONDS:
+                pruned = time.monotonic()
+                _prune_jobs(self.app)
+
+
+def _job_stores(app: FastAPI):
+    """(base, its job store) for every base that has jobs."""
+    registry: BaseRegistry = app.state.bases
+    for name in registry.names():
+        if (registry.folder(name) / "uploads" / "jobs.sqlite").is_file():
+            yield registry.get(name), app.state.jobs.of(registry, name)
+
+
+def _prune_jobs(app: FastAPI) -> None:
+    for kb, store in _job_stores(app):
+        try:
+            store.prune(kb)
+        except Exception:  # pruning must never stop the watcher
+            log.exception("pruning the jobs of %s failed", kb.dir)
 
 
 def _resume_jobs(app: FastAPI) -> None:
     """Jobs a stopped process left unfinished run again; finished ones past their time are pruned."""
-    registry: BaseRegistry = app.state.bases
-    for name in registry.names():
-        folder = registry.folder(name) / "uploads"
-        if not (folder / "jobs.sqlite").is_file():
-            continue
-        kb, store = registry.get(name), app.state.jobs.of(registry, name)
-        store.prune(kb)
+    _prune_jobs(app)
+    for kb, store in _job_stores(app):
         store.resume(kb)
 
 
@@ -75,7 +95,7 @@ def create_app(settings: Settings, kb: KnowledgeBase | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         registry.get(registry.default).warm_up()  # requests are accepted once the model is loaded
-        watcher = _Watcher(registry, settings.reload_interval)
+        watcher = _Watcher(app, settings.reload_interval)
         watcher.start()
         resuming = threading.Thread(target=_resume_jobs, args=(app,), name="policykb-resume", daemon=True)
         resuming.start()
