@@ -28,7 +28,7 @@ from api.openapi import operation_name, published_schema
 from api.routes import admin, ask, bases, export, metrics, pages, search
 from api.routes.pages import STATIC
 from api.schemas import HealthOut, error_responses
-from api.settings import Settings
+from config.settings import Settings
 from api.throttle import RateLimits, ask_slots
 from index.kb import KnowledgeBase
 

@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.settings import KB_NAME_PATTERN, Settings
+from config.settings import KB_NAME_PATTERN, Settings
 from index.kb import KnowledgeBase, open_embedder
 from index.models import model_folder
 from index.types import Embedder

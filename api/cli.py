@@ -32,7 +32,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from api.settings import KB_NAME_PATTERN, Settings
+from config.settings import KB_NAME_PATTERN, Settings
 from index.types import FileResult, FileStatus, Filters, Hit, SearchMode
 
 

@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader
 
 from api.bases import Access, BaseRegistry
 from api.jobs import JobRegistry
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 
 # The admin key as an OpenAPI security scheme, so generated clients know where it goes.

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.bases import BaseRegistry
 from api.deps import admin_refusal
-from api.settings import Settings
+from config.settings import Settings
 
 UPLOAD_PATH = re.compile(r"^/api/v1/kbs/([^/]+)/documents/?$")
 PART_OVERHEAD_BYTES = 64 * 1024  # multipart boundaries and part headers, generously

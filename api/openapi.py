@@ -18,7 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from api.deps import require_admin, require_server_admin
-from api.settings import Settings
+from config.settings import Settings
 
 ADMIN_CHECKS = (require_admin, require_server_admin)
 OPTIONAL_KEY = [{}, {"APIKeyHeader": []}]

@@ -28,7 +28,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from api.deps import BaseName
-from api.settings import Settings
+from config.settings import Settings
 
 QUEUE_POLL_SECONDS = 0.01  # how often a waiting question looks for a free slot
 

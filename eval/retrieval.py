@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.settings import Settings, bundled_model_path
+from config.settings import Settings, bundled_model_path
 from eval.baselines import FlatDenseBaseline, RankBM25Baseline
 from eval.datasets import Dataset, Query, split_queries
 from eval.report import Evaluation, evaluate_runs, write_report

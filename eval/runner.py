@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.settings import Settings
+from config.settings import Settings
 from eval.datasets import Dataset, Query
 from index.kb import IngestListener, KnowledgeBase
 from index.types import Embedder, Hit, IngestReport, SearchMode, StoredDocument

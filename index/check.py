@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from index.lexical import recover_folder
 from index.store import Store

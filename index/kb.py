@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from api.settings import Settings
+from config.settings import Settings
 from index.dense import DenseLayout, FaissRetriever
 from index.embed import CachedEmbedder, QueryBatcher, SentenceTransformerEmbedder
 from index.hybrid import BM25_MINIMUM, convex_fusion, diversify_by_group, reciprocal_rank_fusion

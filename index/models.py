@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.settings import Settings
+from config.settings import Settings
 
 ORIGINAL = "original"  # the name that means "the configured model", for switching back
 RECORD = "tune.json"

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from answer.ask import ask
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from ingest.chunking import regulation_title
 

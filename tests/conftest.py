@@ -19,7 +19,7 @@ os.environ.setdefault("POLICYKB_DATA_DIR", tempfile.mkdtemp(prefix="policykb-tes
 os.environ.setdefault("POLICYKB_RATE_LIMIT", "")
 os.environ.setdefault("POLICYKB_ASK_RATE_LIMIT", "")
 
-from api.settings import Settings
+from config.settings import Settings
 from index.embed import SentenceTransformerEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,7 +112,7 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory, embedder):
 @pytest.fixture(scope="session")
 def official_kb(tmp_path_factory, embedder):
     """A real base over tests.samples.write_official_corpus (built once per session; tests must not change it)."""
-    from api.settings import Settings
+    from config.settings import Settings
     from index.kb import KnowledgeBase
     from tests import samples
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import get_jobs, get_kb, get_settings, require_admin
 from api.jobs import Job, JobStore
 from api.schemas import DeletedOut, DocumentOut, FileResultOut, JobOut, error_responses
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from index.types import FileResult, FileStatus
 from ingest.parsers import PARSERS

@@ -23,7 +23,7 @@ from api.schemas import (
     error_responses,
     evidence_out,
 )
-from api.settings import Settings
+from config.settings import Settings
 from api.throttle import ask_slot, limit_asks, limit_requests
 from index.kb import KnowledgeBase
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from tests.live import LiveServer, free_port
 
 API_KEY = "test-admin-key"

@@ -19,7 +19,7 @@ import pytest
 
 from api.app import create_app
 from api.jobs import JOBS_FILE, JobStore
-from api.settings import Settings
+from config.settings import Settings
 from tests.live import LiveServer, free_port
 
 SERVER_KEY = "server-key-for-tests"

@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from eval.load import LoadPlan, run_load
 from index.kb import KnowledgeBase
 from tests.api.conftest import API_KEY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from eval.datasets import load_dataset
 from eval.runner import HitMapper, normalize_law, open_base, parse_config, run_config
 from index.types import FileStatus, SearchMode

@@ -8,7 +8,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from index.check import check_base, repair_base
 from index.kb import KnowledgeBase
 from tests.conftest import SEED

@@ -42,7 +42,7 @@ def test_a_failing_model_call_reaches_every_waiting_caller():
 
 
 def test_the_default_batches_queries_on_torch_only_and_the_setting_overrides_it(tmp_path, embedder):
-    from api.settings import Settings
+    from config.settings import Settings
     from index.kb import KnowledgeBase
 
     with KnowledgeBase(Settings(kb_dir=tmp_path / "a")) as kb:  # default backend torch, default size

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from index.embed import model_fingerprint
 from index.models import ORIGINAL, active_model, check_name, list_models, model_folder, set_active_model
 

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from index.embed import QueryBatcher
 from index.onnx import OnnxEmbedder
 from tests.conftest import REPO, SEED, WUQING
@@ -82,7 +82,7 @@ def test_a_torch_base_is_searched_on_onnx_without_re_encoding(tmp_path, embedder
         assert any("班子清廉" in hit.chunk.text for hit in onnx_hits)
         assert (tmp_path / "kb" / "cache" / "onnx").is_dir()
     # Start-up stays fast: once exported, searching on this backend never imports torch or transformers.
-    probe = ("import sys; from api.settings import Settings; from index.kb import KnowledgeBase; "
+    probe = ("import sys; from config.settings import Settings; from index.kb import KnowledgeBase; "
              "kb = KnowledgeBase(Settings()); kb.search('五清', k=1, mode='dense'); "
              "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
     env = {**os.environ, "POLICYKB_KB_DIR": str(tmp_path / "kb"), "POLICYKB_EMBEDDING_BACKEND": "onnx"}

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from index.types import FileStatus
 from tests import samples

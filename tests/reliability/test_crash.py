@@ -22,7 +22,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from index.types import FileStatus
 from tests import samples

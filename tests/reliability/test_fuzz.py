@@ -11,7 +11,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from tests.conftest import REPO
 from tests.live import LiveServer, free_port

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from api.app import create_app
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from tests.api.conftest import needs_chromium
 from tests.api.test_widget_browser import ask, open_widget, shadow

@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from api.settings import Settings
+from config.settings import Settings
 from eval.benchmark import load_queries
 from eval.load import LoadPlan, run_load
 from index.kb import KnowledgeBase

@@ -14,7 +14,7 @@ import pytest
 
 from api.app import create_app
 from api.limits import max_upload_body
-from api.settings import Settings
+from config.settings import Settings
 from index.kb import KnowledgeBase
 from tests.conftest import SEED
 from tests.live import LiveServer, free_port

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.settings import Settings
+from config.settings import Settings
 from eval.datasets import load_dataset, read_qrels
 from eval.runner import open_base
 from index.kb import KnowledgeBase

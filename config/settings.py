@@ -1,4 +1,8 @@
-"""The one Settings object: read once at the edge (CLI entry, app factory) and passed down."""
+"""The one Settings object: read once at the edge (CLI entry, app factory) and passed down.
+
+It lives outside every stage so that `ingest`, `index`, `answer`, `eval` and `tune` can take
+it without importing the interface layer (`api`); tests/test_layering.py keeps it so.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Configuration every stage may import: the Settings read once at the edge (CLI, app factory)."""
