@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.types import SearchParams
 from ingest.ocr import OcrOptions
 
 KB_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # a base's name: a folder name and a URL path segment
@@ -200,6 +201,12 @@ class Settings(BaseSettings):
         if self.chunk_overlap_chars >= self.chunk_max_chars // 2:
             raise ValueError("chunk_overlap_chars must be less than half of chunk_max_chars")
         return self
+
+    def search_params(self) -> SearchParams:
+        """The query-side settings as the value `KnowledgeBase.search` takes."""
+        return SearchParams(self.fusion, self.rrf_k, self.rrf_weight_bm25, self.rrf_weight_dense, self.fusion_depth,
+                            self.convex_normalisation, self.convex_dense_minimum, self.expand_terms,
+                            self.expand_docs, self.rerank, self.rerank_depth, self.rerank_weight)
 
     def ocr_options(self) -> OcrOptions:
         return OcrOptions(self.ocr, self.ocr_languages, self.ocr_dpi, self.ocr_max_pages, self.tesseract_cmd)

@@ -283,29 +283,25 @@ def run_config(
 ) -> ConfigRun:
     """Search every query with `config` through kb.search and keep the top-k judged units."""
     listener = listener or QueryListener()
-    original = kb.settings
-    kb.settings = config.settings(original)
+    params = config.settings(kb.settings).search_params()  # a value: the base's settings stay as they are
     # In end-to-end mode one unit may be cut into several chunks and some chunks map to nothing,
     # so more hits are fetched than units kept.
     depth = k if mapper.mode == "passage" else min(1000, 3 * k)
     results, unmapped = [], 0
     listener.started(config.name, len(queries))
-    try:
-        kb.search(queries[0].text, k=depth, mode=config.mode) if queries else None  # warm-up
-        for query in queries:
-            started = time.perf_counter()
-            hits = kb.search(query.text, k=depth, mode=config.mode)
-            seconds = time.perf_counter() - started
-            ranked: dict[str, None] = {}
-            for hit in hits:
-                ids = mapper(hit)
-                unmapped += not ids
-                for pid in ids:
-                    ranked.setdefault(pid)
-            results.append(QueryResult(query.id, tuple(ranked)[:k], seconds))
-            listener.advanced()
-    finally:
-        kb.settings = original
+    kb.search(queries[0].text, k=depth, mode=config.mode, params=params) if queries else None  # warm-up
+    for query in queries:
+        started = time.perf_counter()
+        hits = kb.search(query.text, k=depth, mode=config.mode, params=params)
+        seconds = time.perf_counter() - started
+        ranked: dict[str, None] = {}
+        for hit in hits:
+            ids = mapper(hit)
+            unmapped += not ids
+            for pid in ids:
+                ranked.setdefault(pid)
+        results.append(QueryResult(query.id, tuple(ranked)[:k], seconds))
+        listener.advanced()
     return ConfigRun(config.name, config.describe(), tuple(results), unmapped)
 
 

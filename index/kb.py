@@ -48,6 +48,7 @@ from index.types import (
     IngestReport,
     ScoredIds,
     SearchMode,
+    SearchParams,
     SearchPage,
     StoredDocument,
 )
@@ -192,6 +193,11 @@ class KnowledgeBase:
         self.lexical = self._load_lexical(recover=repair)
         if repair:
             self.sync()
+
+    @property
+    def search_params(self) -> SearchParams:
+        """How this base searches when a caller passes no SearchParams (its settings)."""
+        return self.settings.search_params()
 
     # -- opening -----------------------------------------------------------------------
 
@@ -542,12 +548,15 @@ class KnowledgeBase:
         mode: SearchMode | str = SearchMode.hybrid,
         filters: Filters | None = None,
         vector: np.ndarray | None = None,
+        params: SearchParams | None = None,
     ) -> list[Hit]:
         """Rank chunks for `query`: BM25, dense, or both fused (the default) and reranked (setting `rerank`).
 
         `vector` is the query's embedding when the caller has it already (ask encodes the
-        question once for the search and for scoring sentences).
+        question once for the search and for scoring sentences). `params` shapes this search
+        (fusion, expansion, rerank); by default the base's settings.
         """
+        params = params or self.search_params
         query = query.strip() if isinstance(query, str) else ""
         if not query:
             raise ValueError("the query is empty")
@@ -562,12 +571,12 @@ class KnowledgeBase:
             vector = None
         elif vector is None:
             vector = self.embedder.encode_queries([query])[0]
-        reranked = self.settings.rerank != "none" and mode is SearchMode.hybrid
-        depth = max(k, self.settings.rerank_depth) if reranked else k
+        reranked = params.rerank != "none" and mode is SearchMode.hybrid
+        depth = max(k, params.rerank_depth) if reranked else k
         with self._lock.read():
-            ranked = self._rank(query, vector, depth, mode, allowed)
+            ranked = self._rank(query, vector, depth, mode, allowed, params)
         if reranked:
-            ranked = self._rerank(ranked, depth)
+            ranked = self._rerank(ranked, depth, params)
         return self._hits(ranked, mode, k)
 
     def search_page(
@@ -722,42 +731,46 @@ class KnowledgeBase:
         return [doc_id for doc_id, _, number in self.store.document_names()
                 if number and any(same_doc_number(number, written) for written in asked)]
 
-    def _rerank(self, ranked: ScoredIds, depth: int) -> ScoredIds:
-        """The configured rerank stage over the best `depth` candidates."""
+    def _rerank(self, ranked: ScoredIds, depth: int, params: SearchParams) -> ScoredIds:
+        """The rerank stage over the best `depth` candidates."""
         top = ScoredIds(ranked.ids[:depth], ranked.scores[:depth])
         titles = self.store.chunk_titles(top.ids.tolist())
-        return document_rerank(top, titles, self.settings.rerank_weight)
+        return document_rerank(top, titles, params.rerank_weight)
 
     def _rank(
-        self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode, allowed: np.ndarray | None
+        self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode, allowed: np.ndarray | None,
+        params: SearchParams,
     ) -> ScoredIds:
-        expand = self.settings.expand_terms > 0
+        expand = params.expand_terms > 0
         if mode is SearchMode.bm25 or vector is None:
             ranked = self.lexical.search(query, k, allowed)
-            return self._expanded_bm25(query, ranked.ids, k, allowed) if expand else ranked
+            return self._expanded_bm25(query, ranked.ids, k, allowed, params) if expand else ranked
         if mode is SearchMode.dense:
             return self.dense.search_vector(vector, k, allowed)
-        depth = max(k, self.settings.fusion_depth)
+        depth = max(k, params.fusion_depth)
         dense = self.dense.search_vector(vector, depth, allowed)
-        fused = self._fuse(self.lexical.search(query, depth, allowed), dense)
+        fused = self._fuse(self.lexical.search(query, depth, allowed), dense, params)
         if expand:  # second BM25 pass with terms from the best fused passages, fused again
-            fused = self._fuse(self._expanded_bm25(query, fused.ids, depth, allowed), dense)
+            fused = self._fuse(self._expanded_bm25(query, fused.ids, depth, allowed, params), dense, params)
         return fused
 
-    def _fuse(self, lexical: ScoredIds, dense: ScoredIds) -> ScoredIds:
-        weights = [self.settings.rrf_weight_bm25, self.settings.rrf_weight_dense]
-        if self.settings.fusion == "convex":
+    @staticmethod
+    def _fuse(lexical: ScoredIds, dense: ScoredIds, params: SearchParams) -> ScoredIds:
+        weights = [params.weight_bm25, params.weight_dense]
+        if params.fusion == "convex":
             minimums = None
-            if self.settings.convex_normalisation == "theoretical":
-                minimums = [BM25_MINIMUM, self.settings.convex_dense_minimum]
+            if params.convex_normalisation == "theoretical":
+                minimums = [BM25_MINIMUM, params.convex_dense_minimum]
             return convex_fusion([lexical, dense], weights, minimums)
-        return reciprocal_rank_fusion([lexical, dense], weights, self.settings.rrf_k)
+        return reciprocal_rank_fusion([lexical, dense], weights, params.rrf_k)
 
-    def _expanded_bm25(self, query: str, first: np.ndarray, k: int, allowed: np.ndarray | None) -> ScoredIds:
+    def _expanded_bm25(
+        self, query: str, first: np.ndarray, k: int, allowed: np.ndarray | None, params: SearchParams
+    ) -> ScoredIds:
         """BM25 for the query plus expansion terms drawn from the first pass's best passages."""
         tokens = self.lexical.query_tokens(query)
-        feedback = first[: self.settings.expand_docs].tolist()
-        terms = self.lexical.expansion_terms(feedback, tokens, self.settings.expand_terms)
+        feedback = first[: params.expand_docs].tolist()
+        terms = self.lexical.expansion_terms(feedback, tokens, params.expand_terms)
         return self.lexical.search_tokens(tokens + terms, k, allowed)
 
     def _hits(self, ranked: ScoredIds, mode: SearchMode, k: int) -> list[Hit]:

@@ -144,6 +144,29 @@ def _is_iso_date(value: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SearchParams:
+    """What shapes one search, as a value: fusion, expansion and rerank (the index is not touched).
+
+    `KnowledgeBase.search` takes one per call, so an evaluation runs a configuration without
+    changing the settings other requests read; `config.Settings.search_params()` gives the
+    configured one.
+    """
+
+    fusion: str = "convex"  # rrf | convex
+    rrf_k: int = 60
+    weight_bm25: float = 1.0
+    weight_dense: float = 1.0
+    fusion_depth: int = 100
+    convex_normalisation: str = "min-max"  # min-max | theoretical
+    convex_dense_minimum: float = -1.0
+    expand_terms: int = 0
+    expand_docs: int = 3
+    rerank: str = "document"  # none | document
+    rerank_depth: int = 200
+    rerank_weight: float = 0.2
+
+
+@dataclass(frozen=True)
 class ScoredIds:
     """A retriever's raw answer: chunk ids with scores, best first."""
 

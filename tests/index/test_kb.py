@@ -37,6 +37,24 @@ def test_wuqing_passage_comes_first_in_every_mode(built_kb, mode):
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
 
 
+def test_search_params_shape_one_search_and_leave_the_settings_alone(built_kb, embedder):
+    """A SearchParams value ranks like a base whose settings say the same, and changes nothing else."""
+    from dataclasses import replace
+
+    from index.kb import KnowledgeBase
+
+    before = built_kb.settings
+    query = "村居建设的五清是什么"
+    rrf = replace(built_kb.search_params, fusion="rrf", rerank="none")
+    by_value = [(h.chunk.id, round(h.score, 6)) for h in built_kb.search(query, k=8, params=rrf)]
+    configured = built_kb.settings.model_copy(update={"fusion": "rrf", "rerank": "none"})
+    with KnowledgeBase(configured, embedder=embedder) as other:
+        by_settings = [(h.chunk.id, round(h.score, 6)) for h in other.search(query, k=8)]
+    assert by_value == by_settings
+    assert by_value != [(h.chunk.id, round(h.score, 6)) for h in built_kb.search(query, k=8)]  # convex + rerank
+    assert built_kb.settings is before and built_kb.search_params.fusion == "convex"
+
+
 def test_hit_citation_points_into_the_document(built_kb):
     hit = built_kb.search("村居建设的五清是什么", k=1)[0]
     doc = built_kb.store.document(hit.citation.doc_id)
