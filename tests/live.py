@@ -38,3 +38,21 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+def wait_until_serving(url: str, process, log_path, timeout: float = 120) -> None:
+    """Wait for a `policykb serve` subprocess to answer /healthz; kill it and fail with its log if it
+    exits or does not answer within `timeout` seconds."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the server did not start: " + log_path.read_text()[-3000:])
+        time.sleep(0.2)

@@ -24,7 +24,7 @@ from eval.load import LoadPlan, run_load
 from index.kb import KnowledgeBase
 from tests.api.conftest import API_KEY
 from tests.conftest import REPO, SEED
-from tests.live import LiveServer, free_port
+from tests.live import LiveServer, free_port, wait_until_serving
 
 ADMIN = {"X-API-Key": API_KEY}
 SEARCH = "/api/v1/kbs/default/search"
@@ -331,17 +331,7 @@ def served_workers(tmp_path_factory, embedder, onnx_export):
         server = subprocess.Popen([sys.executable, "-m", "api.cli", "--kb", str(kb_dir), "serve", "--port", str(port),
                                    "--workers", "2"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("the server did not start: " + stderr.read_text()[-3000:])
-        time.sleep(0.2)
+    wait_until_serving(url, server, stderr, timeout=180)
     yield url, stderr
     server.terminate()
     server.wait(timeout=60)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -21,7 +20,7 @@ from eval.benchmark import load_queries
 from eval.load import LoadPlan, run_load
 from index.kb import KnowledgeBase
 from tests.conftest import REPO
-from tests.live import free_port
+from tests.live import free_port, wait_until_serving
 
 KEY = "load-test-key"
 CLIENTS = 50
@@ -52,17 +51,7 @@ def served(tmp_path, embedder, onnx_export):
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "--kb", str(kb_dir), "serve", "--port", str(port)],
                               cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-        time.sleep(0.2)
+    wait_until_serving(url, server, tmp_path / "server.log")
     yield url
     server.terminate()
     server.wait(timeout=30)
