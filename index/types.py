@@ -167,6 +167,35 @@ class SearchParams:
 
 
 @dataclass(frozen=True)
+class IndexParams:
+    """What shapes a base's indexes, as a value: the backend, how documents were cut, BM25's
+    parameters and the dense layout. Saved beside the indexes as `index.json` and compared
+    with the configured one when the base opens (`KnowledgeBase`), so a base is never searched
+    as if it had been built otherwise; `config.Settings.index_params()` gives the configured one.
+    """
+
+    backend: str = "local"  # local (FAISS + BM25 files) | milvus
+    chunk_max_chars: int = 300
+    chunk_min_chars: int = 60
+    chunk_overlap_chars: int = 60
+    chunk_context: bool = True
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    dense_index: str = "auto"  # local: auto | flat | ivf
+    ivf_threshold: int = 50_000
+    ivf_nprobe: int = 64
+    milvus_index: str = "FLAT"  # FLAT | IVF_FLAT (Milvus Lite); HNSW too on a Milvus server
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict) -> IndexParams:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
 class ScoredIds:
     """A retriever's raw answer: chunk ids with scores, best first."""
 
@@ -194,18 +223,116 @@ class Embedder(Protocol):
     ) -> np.ndarray: ...
 
 
-class Retriever(Protocol):
-    """A derived index over the chunks in the store, keyed by chunk id."""
+@dataclass(frozen=True)
+class Allowed:
+    """What a filtered search may return, in the two forms backends use.
 
-    def add(self, ids: np.ndarray, items: Sequence) -> None: ...
+    `ids`: the chunk ids that pass the filters (what the in-process indexes test). `doc_ids` and
+    `section_prefix`: the same restriction as fields an engine keeps with each chunk, for its own
+    filter expressions: the documents (None = any document; the document-level filters, ids,
+    kinds, issuer, dates and validity, are resolved against the store, the source of truth) and
+    the start of the chunk's section path (`Store.section_text`).
+    """
+
+    ids: np.ndarray
+    doc_ids: tuple[str, ...] | None = None
+    section_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkFields:
+    """What an engine stores beside a chunk so that `Allowed` can be evaluated inside it."""
+
+    doc_id: str
+    section: str  # the section path joined as `Store.section_text` writes it
+
+
+class DenseIndex(Protocol):
+    """Nearest-neighbour search over unit-length chunk vectors (inner product), keyed by chunk id.
+
+    The knowledge base encodes (through its embedding cache) and hands vectors over; an index
+    never sees the model. `add` takes ids not yet present.
+    """
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, fields: Sequence[ChunkFields]) -> None: ...
 
     def remove(self, ids: np.ndarray) -> None: ...
 
-    def search(self, query, k: int, allowed: np.ndarray | None = None) -> ScoredIds: ...
+    def search(self, vector: np.ndarray, k: int, allowed: Allowed | None = None) -> ScoredIds: ...
 
     def ids(self) -> np.ndarray: ...
 
-    def save(self, folder: Path) -> None: ...
+    def __len__(self) -> int: ...
+
+    def describe(self) -> str:
+        """What the index is, for `policykb stats` (flat, ivf512, milvus FLAT …)."""
+
+    def save(self) -> None:
+        """Make every change durable (and reorganise when the layout asks for it)."""
+
+    def drop(self) -> None:
+        """Delete the index's saved state (a model switch replaced it)."""
+
+
+class LexicalIndex(Protocol):
+    """BM25 over the chunks' lexical texts, cut by the base's tokenizer, keyed by chunk id.
+
+    `add` replaces a chunk already present. The query side of pseudo-relevance feedback is part
+    of the protocol: `expansion_terms` names terms of some chunks, `search` takes them as
+    `extra_terms`; `document_frequency` serves the closeness of hits and the check for names
+    the base never mentions.
+    """
+
+    def add(self, ids: np.ndarray, texts: Sequence[str], fields: Sequence[ChunkFields]) -> None: ...
+
+    def remove(self, ids: np.ndarray) -> None: ...
+
+    def search(
+        self, query: str, k: int, allowed: Allowed | None = None, extra_terms: Sequence[str] = ()
+    ) -> ScoredIds: ...
+
+    def expansion_terms(self, chunk_ids: Sequence[int], query: str, count: int) -> list[str]: ...
+
+    def document_frequency(self, term: str) -> int: ...
+
+    def ids(self) -> np.ndarray: ...
+
+    def __len__(self) -> int: ...
+
+    def describe(self) -> str: ...
+
+    def save(self) -> None: ...
+
+    def drop(self) -> None: ...
+
+
+class IndexBackend(Protocol):
+    """Where a base keeps its derived indexes: opens them by model and tokenizer.
+
+    `load_*` raise ValueError when nothing usable is saved (missing, built with other
+    parameters); the knowledge base then starts an `empty_*` one and fills it from the store.
+    """
+
+    name: str
+
+    def load_dense(self, model_id: str) -> DenseIndex: ...
+
+    def empty_dense(self, model_id: str) -> DenseIndex: ...
+
+    def load_lexical(self, tokenizer: Tokenizer) -> LexicalIndex: ...
+
+    def empty_lexical(self, tokenizer: Tokenizer) -> LexicalIndex: ...
+
+    def close(self) -> None: ...
+
+
+class Tokenizer(Protocol):
+    """Cuts text into BM25 terms (index.lexical.ChineseTokenizer); `version` changes with its vocabulary."""
+
+    @property
+    def version(self) -> str: ...
+
+    def tokenize(self, text: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
