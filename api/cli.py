@@ -1040,37 +1040,61 @@ def tune(
 @app.command()
 def reindex(
     ctx: typer.Context,
-    model: Annotated[str, typer.Option(help="A tuned model's name (see `policykb models`), or `original`")],
+    model: Annotated[str, typer.Option(help="A tuned model's name (see `policykb models`), or `original`")] = "",
+    backend: Annotated[str, typer.Option(
+        help="Move the base's indexes to this backend: local (FAISS + BM25 files) or milvus (setting milvus_uri)"
+    )] = "",
     force: Annotated[bool, typer.Option("--force", help="Use a model its tuning did not find better")] = False,
 ) -> None:
-    """Re-encode the base with another embedding model and search with it from now on.
+    """Re-encode the base with another embedding model, or move its indexes to another backend.
 
-    Vectors are cached per model, so switching back (`--model original`) encodes nothing.
-    A running `policykb serve` picks the model up when restarted.
+    Vectors are cached per model, so switching back (`--model original`) encodes nothing, and
+    `--backend milvus` builds the Milvus collections from the stored vectors without encoding.
+    A running `policykb serve` picks the change up when restarted.
     """
     from index.models import ORIGINAL, named_model
 
     settings = ctx.obj
     try:
-        if model != ORIGINAL:
+        if bool(model) == bool(backend):
+            raise ValueError("give either --model NAME or --backend local|milvus")
+        if backend and backend not in ("local", "milvus"):
+            raise ValueError(f"unknown backend {backend!r}; use local or milvus")
+        if model and model != ORIGINAL:
             chosen = named_model(settings.kb_dir, model)
             if not chosen.record.get("better") and not force:
                 why = chosen.record.get("reason", "its tuning did not finish (no tune.json)")
                 raise ValueError(f"model {model!r} is not marked better ({why}); add --force to use it anyway")
     except ValueError as error:
         _fail(error)
+    if backend:  # the base opens on the backend it is on, whatever POLICYKB_INDEX_BACKEND asks for
+        ctx.obj = settings.model_copy(update={"index_backend": ""})
     kb = _open(ctx)
     try:
         with _bars(remaining=True) as progress:
             listener = _ProgressListener(progress)
             progress.update(listener.files, description="passages", visible=False)
-            dense = kb.use_model(model, listener)
-    except ValueError as error:
+            if backend:
+                before = kb.backend.name
+                kb.move_to_backend(backend, listener)
+                moved = (len(kb.dense), len(kb.lexical))
+            else:
+                dense = kb.use_model(model, listener)
+    except (ValueError, ImportError, OSError) as error:
         _fail(error)
     finally:
         kb.close()
+    if backend:
+        where = f" ({settings.milvus_uri or kb.dir / 'milvus.db'})" if backend == "milvus" else ""
+        console.print(
+            f"The base's indexes moved from {before} to {backend}{where}: {moved[0]} vectors and "
+            f"{moved[1]} BM25 passages, {kb.embedder.encoded} newly encoded. The {before} indexes are kept "
+            f"until you move back; set POLICYKB_INDEX_BACKEND={backend} or leave it unset.",
+            soft_wrap=True,
+        )
+        return
     console.print(
-        f"The base now searches with {dense.embedder.model_id}: {len(dense)} passages indexed, "
+        f"The base now searches with {kb.embedder.model_id}: {len(dense)} passages indexed, "
         f"{kb.embedder.encoded} newly encoded.",
         soft_wrap=True,
     )

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.types import SearchParams
+from index.types import IndexParams, SearchParams
 from ingest.ocr import OcrOptions
 
 KB_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # a base's name: a folder name and a URL path segment
@@ -103,6 +103,18 @@ class Settings(BaseSettings):
     ivf_nprobe: int = Field(64, ge=1, description="IVF cells searched per query (more = closer to exact)")
     bm25_k1: float = Field(1.2, gt=0)
     bm25_b: float = Field(0.75, ge=0, le=1)
+    index_backend: Literal["", "local", "milvus"] = Field(
+        "", description="Where the derived indexes live: local = FAISS + BM25 files in the base's folder, milvus ="
+        " a Milvus collection pair (Milvus Lite file or a server, milvus_uri); empty = as the base was built"
+        " (local for a new one). `policykb reindex --backend` moves a base over"
+    )
+    milvus_uri: str = Field(
+        "", description="Milvus to use with index_backend=milvus: http(s)://host:19530 for a server or cluster,"
+        " or a Milvus Lite file path; empty = <base>/milvus.db (Milvus Lite)"
+    )
+    milvus_index: Literal["FLAT", "IVF_FLAT", "HNSW", "AUTOINDEX"] = Field(
+        "FLAT", description="Milvus index of the vectors: FLAT = exact; Milvus Lite accepts FLAT, IVF_FLAT and AUTOINDEX"
+    )
     user_dict: Path | None = Field(None, description="Extra jieba user dictionary (one term per line)")
 
     ignore: list[str] = Field(
@@ -207,6 +219,13 @@ class Settings(BaseSettings):
         return SearchParams(self.fusion, self.rrf_k, self.rrf_weight_bm25, self.rrf_weight_dense, self.fusion_depth,
                             self.convex_normalisation, self.convex_dense_minimum, self.expand_terms,
                             self.expand_docs, self.rerank, self.rerank_depth, self.rerank_weight)
+
+    def index_params(self, backend: str = "") -> IndexParams:
+        """What shapes the indexes, as `KnowledgeBase` saves it beside them (`backend`: the one
+        in use when the setting leaves it to the base)."""
+        return IndexParams(backend or self.index_backend or "local", self.chunk_max_chars, self.chunk_min_chars,
+                           self.chunk_overlap_chars, self.chunk_context, self.bm25_k1, self.bm25_b,
+                           self.dense_index, self.ivf_threshold, self.ivf_nprobe, self.milvus_index)
 
     def ocr_options(self) -> OcrOptions:
         return OcrOptions(self.ocr, self.ocr_languages, self.ocr_dpi, self.ocr_max_pages, self.tesseract_cmd)

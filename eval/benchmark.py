@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.kb import IngestListener, KnowledgeBase
+from index.lexical import BM25Retriever
 from index.types import FileStatus, SearchMode
 
 
@@ -114,7 +115,8 @@ def measure_lexical(kb: KnowledgeBase) -> dict[str, float]:
         kb.tokenizer.tokenize(text)
     tokenize = time.perf_counter() - began
     began = time.perf_counter()
-    kb.lexical.rebuild()
+    if isinstance(kb.lexical, BM25Retriever):  # the in-process index; an engine builds its own
+        kb.lexical.rebuild()
     rebuild = time.perf_counter() - began
     began = time.perf_counter()
     KnowledgeBase(kb.settings, embedder=kb.embedder.inner).close()

@@ -121,7 +121,7 @@ def _check_open_base(settings: Settings, embedder: Embedder | None, findings: li
                                                   f"{kb.embedder.model_id} (re-encoded on repair)", True))
         counts = store.counts()
         return CheckReport(
-            str(settings.kb_dir), counts["documents"], counts["chunks"], len(kb.dense), kb.dense.kind(),
+            str(settings.kb_dir), counts["documents"], counts["chunks"], len(kb.dense), kb.dense.describe(),
             len(kb.lexical), tuple(findings),
         )
     finally:

@@ -20,7 +20,7 @@ from typing import Literal
 import faiss
 import numpy as np
 
-from index.types import Embedder, ScoredIds
+from index.types import Allowed, ChunkFields, ScoredIds
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +51,20 @@ class FaissRetriever:
     are never loaded by mistake.
     """
 
-    def __init__(self, embedder: Embedder, index: faiss.Index | None = None, layout: DenseLayout | None = None) -> None:
-        self.embedder = embedder
+    def __init__(self, folder: Path, model_id: str, layout: DenseLayout | None = None,
+                 index: faiss.Index | None = None) -> None:
+        self.folder = folder
+        self.model_id = model_id
         self.layout = layout or DenseLayout()
-        # Created on the first add, when vectors tell the dimension, so opening an empty
-        # base does not load the model; a loaded index is checked whenever vectors meet it.
+        # Created on the first add, when vectors tell the dimension; a loaded index is checked
+        # whenever vectors meet it.
         self.index = index
 
     @property
     def is_ivf(self) -> bool:
         return isinstance(self.index, faiss.IndexIVF)
 
-    def kind(self) -> str:
+    def describe(self) -> str:
         if self.index is None:
             return "empty"
         return f"ivf{self.index.nlist}" if self.is_ivf else "flat"
@@ -70,12 +72,6 @@ class FaissRetriever:
     @staticmethod
     def file_name(model_id: str) -> str:
         return f"dense-{model_id}.faiss"
-
-    def add(self, ids: np.ndarray, texts: Sequence[str]) -> None:
-        if len(ids) != len(texts):
-            raise ValueError("ids and texts differ in length")
-        if len(ids):
-            self.add_vectors(ids, self.embedder.encode_documents(list(texts)))
 
     def _check_dim(self, vectors: np.ndarray) -> None:
         if self.index is None:
@@ -86,7 +82,12 @@ class FaissRetriever:
                 " rebuild the dense index for this model"
             )
 
-    def add_vectors(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, ids: np.ndarray, vectors: np.ndarray, fields: Sequence[ChunkFields] = ()) -> None:
+        """Add vectors under chunk ids not yet in the index (FAISS keeps no other fields)."""
+        if len(ids) != len(vectors):
+            raise ValueError("ids and vectors differ in length")
+        if not len(ids):
+            return
         self._check_dim(vectors)
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
 
@@ -152,18 +153,15 @@ class FaissRetriever:
     def __len__(self) -> int:
         return 0 if self.index is None else int(self.index.ntotal)
 
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> ScoredIds:
-        return self.search_vector(self.embedder.encode_queries([query])[0], k, allowed)
-
-    def search_vector(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None) -> ScoredIds:
+    def search(self, vector: np.ndarray, k: int, allowed: Allowed | None = None) -> ScoredIds:
         if self.index is None or self.index.ntotal == 0 or k <= 0:
             return ScoredIds()
         self._check_dim(vector)
         selector = None
         if allowed is not None:
-            if not len(allowed):
+            if not len(allowed.ids):
                 return ScoredIds()
-            selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            selector = faiss.IDSelectorBatch(allowed.ids.astype(np.int64))
         if self.is_ivf:
             params = faiss.SearchParametersIVF(nprobe=min(self.layout.nprobe, self.index.nlist), sel=selector)
         else:
@@ -173,23 +171,29 @@ class FaissRetriever:
         keep = ids[0] >= 0
         return ScoredIds(ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32))
 
-    def save(self, folder: Path) -> None:
+    def path(self) -> Path:
+        return self.folder / self.file_name(self.model_id)
+
+    def save(self) -> None:
         """Write the index next to its final name and rename it into place (atomic on POSIX)."""
         if self.index is None:
             return
         self.settle()
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / self.file_name(self.embedder.model_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self.path()
         staging = target.with_suffix(".faiss.tmp")
         faiss.write_index(self.index, str(staging))
         with open(staging, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, target)
 
+    def drop(self) -> None:
+        self.path().unlink(missing_ok=True)
+
     @classmethod
-    def load(cls, folder: Path, embedder: Embedder, layout: DenseLayout | None = None) -> FaissRetriever:
-        """Load the index saved for this embedder's model; raises ValueError when there is none."""
-        path = folder / cls.file_name(embedder.model_id)
+    def load(cls, folder: Path, model_id: str, layout: DenseLayout | None = None) -> FaissRetriever:
+        """Load the index saved for this model; raises ValueError when there is none."""
+        path = folder / cls.file_name(model_id)
         if not path.is_file():
-            raise ValueError(f"no FAISS index for model {embedder.model_id} in {folder}")
-        return cls(embedder, faiss.read_index(str(path)), layout)
+            raise ValueError(f"no FAISS index for model {model_id} in {folder}")
+        return cls(folder, model_id, layout, faiss.read_index(str(path)))

@@ -2,13 +2,16 @@
 
 Layout of the directory (all plain, inspectable files):
     kb.sqlite            documents, chunks, embedding cache (source of truth)
-    dense-<model>.faiss  FAISS index of chunk vectors, keyed by chunk id
-    lexical/             BM25 index (numpy arrays + JSON)
+    index.json           what shaped the indexes (IndexParams): backend, chunking, BM25, layout
+    dense-<model>.faiss  local backend: FAISS index of chunk vectors, keyed by chunk id
+    lexical/             local backend: BM25 index (numpy arrays + JSON)
+    milvus.db            milvus backend on Milvus Lite (a server keeps its collections itself)
     cache/               jieba's dictionary cache
 
-The FAISS and BM25 indexes are checked against the store when the base opens and
-brought up to date from it, so an ingest killed at any point leaves a base that opens,
-searches, and is completed by the next ingest.
+The knowledge base depends on two protocols, `DenseIndex` and `LexicalIndex`, opened by an
+`IndexBackend` (index.local, index.milvus). Both indexes are checked against the store when
+the base opens and brought up to date from it, so an ingest killed at any point leaves a base
+that opens, searches, and is completed by the next ingest.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
-import hashlib
+import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,16 +32,21 @@ import numpy as np
 from filelock import FileLock
 
 from config.settings import Settings
-from index.dense import DenseLayout, FaissRetriever
+from index.dense import DenseLayout
 from index.embed import CachedEmbedder, QueryBatcher, SentenceTransformerEmbedder
 from index.hybrid import BM25_MINIMUM, convex_fusion, diversify_by_group, reciprocal_rank_fusion
-from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
+from index.lexical import ChineseTokenizer, recover_folder
+from index.local import LocalBackend
 from index.models import ORIGINAL, model_folder, named_model, set_active_model
 from index.rerank import document_rerank
 from index.rwlock import ReadWriteLock
 from index.store import Store
 from index.types import (
+    Allowed,
     CatalogueRecord,
+    ChunkFields,
+    Citation,
+    DenseIndex,
     DocumentRecord,
     Embedder,
     FileResult,
@@ -45,20 +54,20 @@ from index.types import (
     Filters,
     GlossaryRecord,
     Hit,
+    IndexBackend,
+    IndexParams,
     IngestReport,
+    LexicalIndex,
     ScoredIds,
     SearchMode,
-    SearchParams,
     SearchPage,
+    SearchParams,
     StoredDocument,
 )
-from ingest.chunking import bare_title, chunk_document, names_of, regulation_title
+from ingest.chunking import bare_title, names_of, regulation_title
 from ingest.official import find_doc_numbers, same_doc_number
-from ingest.glossary import extract_glossary
-from ingest.parsers import check_file, parse_file
-from ingest.parsers.catalogue import catalogue_chunks
-from ingest.parsers.register import register_chunks
-from ingest.types import ParseError
+from ingest.pipeline import ChunkParams, identify, parse, prepare, with_glossary
+from ingest.types import SECTION_SEPARATOR, Chunk, ParseError
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +127,6 @@ def name_forms(name: str) -> list[str]:
     return [name, bare] if bare != name and len(bare) >= 2 else [name]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # Parsers whose chunks are rows of a table: search groups them apart from running text.
 TABLE_KINDS = ("catalogue", "register")
 
@@ -152,6 +153,47 @@ def open_embedder(settings: Settings, folder: Path) -> Embedder:
 
     return batched(settings, OnnxEmbedder(folder, settings.kb_dir / "cache", quantize=backend == "onnx-int8",
                                           batch_size=batch))
+
+
+PARAMS_FILE = "index.json"
+# The fields of IndexParams that shape each index: one that differs from what the saved index
+# was built with has that index rebuilt from the store (vectors from the embedding cache).
+_LEXICAL_SHAPE = ("bm25_k1", "bm25_b")
+_DENSE_SHAPE = ("dense_index", "ivf_threshold", "ivf_nprobe", "milvus_index")
+_CHUNK_SHAPE = ("chunk_max_chars", "chunk_min_chars", "chunk_overlap_chars", "chunk_context")
+
+
+def saved_index_params(folder: Path) -> IndexParams | None:
+    """What the indexes in `folder` were built with (None for a new base, or one from before index.json)."""
+    path = folder / PARAMS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return IndexParams.from_json(json.loads(path.read_text("utf-8")))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{path} cannot be read ({error}); delete it to have it written again") from error
+
+
+def write_index_params(folder: Path, params: IndexParams) -> None:
+    path = folder / PARAMS_FILE
+    staging = path.with_suffix(".json.tmp")
+    staging.write_text(json.dumps(params.to_json(), indent=2, sort_keys=True) + "\n", "utf-8")
+    os.replace(staging, path)
+
+
+def open_backend(settings: Settings, params: IndexParams) -> IndexBackend:
+    """The backend `params` names, over the base in `settings.kb_dir`."""
+    if params.backend == "local":
+        return LocalBackend(settings.kb_dir, params.bm25_k1, params.bm25_b,
+                            DenseLayout(params.dense_index, params.ivf_threshold, params.ivf_nprobe))
+    if params.backend == "milvus":
+        from index.milvus import MilvusBackend  # optional extra  # noqa: PLC0415
+
+        uri = settings.milvus_uri or str(settings.kb_dir / "milvus.db")
+        # A Milvus Lite file belongs to one base; a server holds the collections of all bases.
+        prefix = "policykb" if not uri.startswith(("http://", "https://", "tcp://")) else f"policykb_{settings.kb_name}"
+        return MilvusBackend(uri, prefix, params.bm25_k1, params.bm25_b, params.milvus_index)
+    raise ValueError(f"unknown index backend {params.backend!r}; use local or milvus")
 
 
 def batched(settings: Settings, embedder: Embedder) -> Embedder:
@@ -189,8 +231,14 @@ class KnowledgeBase:
         inner = self._batched(embedder) if embedder is not None else self._model(model_folder(settings))
         self.embedder = CachedEmbedder(inner, self.store)
         self.tokenizer = self._make_tokenizer()
-        self.dense = self._load_dense()
-        self.lexical = self._load_lexical(recover=repair)
+        saved = saved_index_params(self.dir)
+        self.index_params = self._checked_params(saved)
+        self.backend: IndexBackend = open_backend(settings, self.index_params)
+        changed = {name for name in IndexParams.__dataclass_fields__
+                   if saved is not None and getattr(saved, name) != getattr(self.index_params, name)}
+        self.dense: DenseIndex = self._load_dense(rebuild=bool(changed & set(_DENSE_SHAPE)))
+        self.lexical: LexicalIndex = self._load_lexical(recover=repair, rebuild=bool(changed & set(_LEXICAL_SHAPE)))
+        self._params_saved = saved == self.index_params
         if repair:
             self.sync()
 
@@ -200,6 +248,27 @@ class KnowledgeBase:
         return self.settings.search_params()
 
     # -- opening -----------------------------------------------------------------------
+
+    def _checked_params(self, saved: IndexParams | None) -> IndexParams:
+        """The IndexParams this base runs with: the settings', on the backend the base was built on
+        unless the settings name one; a base on another backend than the one named is refused."""
+        asked = self.settings.index_backend
+        if saved is not None and asked and saved.backend != asked:
+            raise ValueError(
+                f"the indexes of {self.dir} are on the {saved.backend} backend and the setting index_backend asks"
+                f" for {asked}: move the base with `policykb reindex --backend {asked}`, or unset"
+                " POLICYKB_INDEX_BACKEND to use it as it is"
+            )
+        params = self.settings.index_params(saved.backend if saved is not None else "")
+        if saved is not None:
+            cut = {n: getattr(saved, n) for n in _CHUNK_SHAPE if getattr(saved, n) != getattr(params, n)}
+            if cut:
+                wanted = {n: getattr(params, n) for n in cut}
+                problem = (f"the stored documents were cut with {cut} and the settings ask for {wanted}: documents"
+                           " keep their chunks until they are ingested again (policykb remove, then ingest)")
+                log.warning(problem)
+                self.load_problems.append(f"chunking: {problem}")
+        return params
 
     def _model(self, folder: Path) -> Embedder:
         return open_embedder(self.settings, folder)
@@ -216,41 +285,55 @@ class KnowledgeBase:
     def _make_tokenizer(self) -> ChineseTokenizer:
         return ChineseTokenizer(self._vocabulary(), self.settings.user_dict, cache_dir=self.dir / "cache")
 
-    def _refresh_vocabulary(self) -> None:
-        """Re-tokenise every chunk when ingestion brought new glossary terms or catalogue names."""
+    def _refresh_vocabulary(self, build: bool = True) -> None:
+        """Re-tokenise every chunk when ingestion brought new glossary terms or catalogue names.
+
+        With `build=False` (a reader following another process's writes) the index the writer
+        saved for the new vocabulary is loaded; one kept in an engine is never rebuilt by a reader.
+        """
         tokenizer = self._make_tokenizer()
         if tokenizer.version == self.tokenizer.version:
             return
-        log.info("the vocabulary changed; re-tokenising all chunks for BM25")
-        lexical = BM25Retriever(tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
-        with self._lock.write():
-            ids = self.store.chunk_ids()
-            lexical.add(ids, self.store.lexical_texts(ids.tolist()))
-            lexical.rebuild()
-            self.tokenizer, self.lexical = tokenizer, lexical
-
-    def _layout(self) -> DenseLayout:
-        s = self.settings
-        return DenseLayout(s.dense_index, s.ivf_threshold, s.ivf_nprobe)
-
-    def _load_dense(self) -> FaissRetriever:
         try:
-            return FaissRetriever.load(self.dir, self.embedder, self._layout())
+            lexical = self.backend.load_lexical(tokenizer) if not build else None
+        except ValueError:
+            lexical = None
+        if lexical is None:
+            if not build and not self.backend.in_process:
+                return  # the writer has not built it yet: the next refresh looks again
+            log.info("the vocabulary changed; re-tokenising all chunks for BM25")
+            lexical = self.backend.empty_lexical(tokenizer)
+            ids = self.store.chunk_ids()
+            lexical.add(ids, self.store.lexical_texts(ids.tolist()), self.store.chunk_fields(ids.tolist()))
+        with self._lock.write():
+            old, self.tokenizer, self.lexical = self.lexical, tokenizer, lexical
+        if build and not self.backend.in_process:
+            old.drop()  # the engine's collection of the old vocabulary; files are replaced by `save`
+
+    def _load_dense(self, rebuild: bool = False) -> DenseIndex:
+        model_id = self.embedder.model_id
+        if rebuild:
+            log.info("the dense index was built with other parameters; it is rebuilt from the store")
+            return self.backend.empty_dense(model_id)
+        try:
+            return self.backend.load_dense(model_id)
         except ValueError as error:
             log.info("%s; a new dense index will be built from the store", error)
             self.load_problems.append(f"dense: {error}")
-            return FaissRetriever(self.embedder, layout=self._layout())
+            return self.backend.empty_dense(model_id)
 
-    def _load_lexical(self, recover: bool = True) -> BM25Retriever:
-        folder = self.dir / "lexical"
-        if recover:
-            recover_folder(folder)
+    def _load_lexical(self, recover: bool = True, rebuild: bool = False) -> LexicalIndex:
+        if recover and self.backend.in_process:
+            recover_folder(self.dir / "lexical")
+        if rebuild:
+            log.info("the BM25 index was built with other parameters; it is rebuilt from the store")
+            return self.backend.empty_lexical(self.tokenizer)
         try:
-            return BM25Retriever.load(folder, self.tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
+            return self.backend.load_lexical(self.tokenizer)
         except ValueError as error:
             log.info("%s; the BM25 index will be rebuilt from the store", error)
             self.load_problems.append(f"bm25: {error}")
-            return BM25Retriever(self.tokenizer, self.settings.bm25_k1, self.settings.bm25_b)
+            return self.backend.empty_lexical(self.tokenizer)
 
     def refresh(self) -> bool:
         """Load what another process committed to the store since this one last looked.
@@ -262,8 +345,9 @@ class KnowledgeBase:
         """
         if not self.store.changed_elsewhere():
             return False
-        fixed = self.sync(save=False)
-        self._refresh_vocabulary()
+        # An engine's indexes are shared: the writer brought them up to date; files are per process.
+        self._refresh_vocabulary(build=False)
+        fixed = self.sync(save=False) if self.backend.in_process else {}
         if any(fixed.values()):
             log.info("loaded changes made by another process: %s", fixed)
         return True
@@ -288,27 +372,33 @@ class KnowledgeBase:
         with self._lock.write():
             truth = self.store.chunk_ids()
             fixed = {}
-            for name, retriever in (("dense", self.dense), ("bm25", self.lexical)):
-                present = retriever.ids()
+            for name, index in (("dense", self.dense), ("bm25", self.lexical)):
+                present = index.ids()
                 stale = np.setdiff1d(present, truth)
                 missing = np.setdiff1d(truth, present)
                 if len(stale):
-                    retriever.remove(stale)
+                    index.remove(stale)
                 if len(missing):
                     log.info("adding %d chunks missing from the %s index", len(missing), name)
-                    texts = self.store.chunk_texts if retriever is self.dense else self.store.lexical_texts
-                    retriever.add(missing, texts(missing.tolist()))
+                    ids = missing.tolist()
+                    if index is self.dense:
+                        self.dense.add(missing, self.embedder.encode_documents(self.store.chunk_texts(ids)),
+                                       self.store.chunk_fields(ids))
+                    else:
+                        self.lexical.add(missing, self.store.lexical_texts(ids), self.store.chunk_fields(ids))
                 fixed[name] = int(len(stale) + len(missing))
-            reorganised = self.dense.settle()  # a base that grew past the IVF threshold (or a new setting)
-            if save and (any(fixed.values()) or reorganised):
+            if save and (any(fixed.values()) or not self._params_saved):
                 self.save()
         return fixed
 
     def save(self) -> None:
-        """Write the derived indexes (each replaced atomically)."""
+        """Make both indexes durable (files replaced atomically, or the engine flushed), then
+        write what shaped them to index.json."""
         with self._lock.write():
-            self.dense.save(self.dir)
-            self.lexical.save(self.dir / "lexical")
+            self.dense.save()
+            self.lexical.save()
+            write_index_params(self.dir, self.index_params)
+            self._params_saved = True
 
     def warm_up(self) -> None:
         """Load the embedding model and the tokenizer's dictionary now, not during the first user's request."""
@@ -318,6 +408,7 @@ class KnowledgeBase:
 
     def close(self) -> None:
         self.store.close()
+        self.backend.close()
 
     def __enter__(self) -> KnowledgeBase:
         return self
@@ -376,50 +467,40 @@ class KnowledgeBase:
         shown = str(path)
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
         try:
-            check_file(path, max_bytes)
-            source = str(path.resolve())
-            file_hash = file_sha256(path)
-            size = path.stat().st_size
+            source = identify(path, max_bytes)
         except ParseError as error:
             return FileResult(shown, FileStatus.failed, message=str(error))
-        except OSError as error:
-            return FileResult(shown, FileStatus.failed, message=f"{path.name}: cannot read the file ({error})")
-        known_hash = self.store.file_hash_of(source)
-        if known_hash == file_hash:
+        known_hash = self.store.file_hash_of(source.source)
+        if known_hash == source.file_hash:
             return FileResult(shown, FileStatus.unchanged)
         try:
-            doc = parse_file(path, max_bytes, self.settings.ocr_options())
+            doc = parse(source, max_bytes, self.settings.ocr_options())
+            other = self.store.source_of(doc.id)
+            if other is not None and other != source.source:
+                return FileResult(shown, FileStatus.duplicate, doc.id, doc.title, message=f"same text as {other}")
+            item = prepare(doc, source.file_hash, source.size, self._chunk_params())
         except ParseError as error:
             return FileResult(shown, FileStatus.failed, message=str(error))
-        doc = replace(doc, source=source)  # stored under its resolved path
-        other = self.store.source_of(doc.id)
-        if other is not None and other != source:
-            return FileResult(shown, FileStatus.duplicate, doc.id, doc.title, message=f"same text as {other}")
-        if doc.items:
-            chunks = catalogue_chunks(doc)
-        elif doc.records:
-            chunks = register_chunks(doc, self.settings.chunk_max_chars)
-        else:
-            chunks = chunk_document(
-                doc,
-                max_chars=self.settings.chunk_max_chars,
-                min_chars=self.settings.chunk_min_chars,
-                overlap_chars=self.settings.chunk_overlap_chars,
-                context=self.settings.chunk_context,
-            )
-        if not chunks:
-            return FileResult(shown, FileStatus.failed, message="no text to index")
-        texts = [chunk.text for chunk in chunks]
-        vectors = self.embedder.encode_documents(texts, listener.encoded)  # fills the cache before the commit
-        glossary = extract_glossary(doc.text)
-        with self._lock.write():
-            new_ids, old_ids = self.store.replace_document(doc, chunks, file_hash, size, glossary)
-            for retriever in (self.dense, self.lexical):
-                retriever.remove(old_ids)
-            self.dense.add_vectors(new_ids, vectors)
-            self.lexical.add(new_ids, [chunk.lexical_text for chunk in chunks])
+        self._store_documents([item], listener)
         status = FileStatus.updated if known_hash is not None else FileStatus.added
-        return FileResult(shown, status, doc.id, doc.title, len(chunks), "; ".join(doc.warnings))
+        return FileResult(shown, status, doc.id, doc.title, len(item.chunks), "; ".join(doc.warnings))
+
+    def _chunk_params(self) -> ChunkParams:
+        p = self.index_params
+        return ChunkParams(p.chunk_max_chars, p.chunk_min_chars, p.chunk_overlap_chars, p.chunk_context)
+
+    def _store_documents(self, batch: Sequence[StoredDocument], listener: IngestListener) -> None:
+        """The one write path: encode (filling the cache before the commit), store, index."""
+        chunks = [chunk for item in batch for chunk in item.chunks]
+        vectors = self.embedder.encode_documents([chunk.text for chunk in chunks], listener.encoded)
+        with self._lock.write():
+            new_ids, old_ids = self.store.replace_documents(batch)
+            for index in (self.dense, self.lexical):
+                index.remove(old_ids)
+            fields = [ChunkFields(item.doc.id, SECTION_SEPARATOR.join(chunk.section_path))
+                      for item in batch for chunk in item.chunks]
+            self.dense.add(new_ids, vectors, fields)
+            self.lexical.add(new_ids, [chunk.lexical_text for chunk in chunks], fields)
 
     def add_documents(
         self, items: Sequence[StoredDocument], listener: IngestListener | None = None, batch_chunks: int = 2048
@@ -451,18 +532,8 @@ class KnowledgeBase:
         listener.files_found(len(todo))
         try:
             for begin in range(0, len(todo), max(1, batch_chunks)):
-                batch = [
-                    replace(item, glossary=item.glossary or tuple(extract_glossary(item.doc.text)))
-                    for item in todo[begin : begin + batch_chunks]
-                ]
-                texts = [chunk.text for item in batch for chunk in item.chunks]
-                vectors = self.embedder.encode_documents(texts, listener.encoded)
-                with self._lock.write():
-                    new_ids, old_ids = self.store.replace_documents(batch)
-                    for retriever in (self.dense, self.lexical):
-                        retriever.remove(old_ids)
-                    self.dense.add_vectors(new_ids, vectors)
-                    self.lexical.add(new_ids, [chunk.lexical_text for item in batch for chunk in item.chunks])
+                batch = [with_glossary(item) for item in todo[begin : begin + batch_chunks]]
+                self._store_documents(batch, listener)
                 for item in batch:
                     status = FileStatus.updated if item.doc.source in known else FileStatus.added
                     result = FileResult(item.doc.source, status, item.doc.id, item.doc.title, len(item.chunks))
@@ -476,35 +547,74 @@ class KnowledgeBase:
 
     # -- models ------------------------------------------------------------------------
 
-    def build_dense(self, folder: Path, listener: IngestListener | None = None) -> FaissRetriever:
-        """A dense index of every stored chunk under the model in `folder` (saved, not yet used).
+    def build_dense(self, folder: Path, listener: IngestListener | None = None) -> tuple[Embedder, DenseIndex]:
+        """A dense index of every stored chunk under the model in `folder` (saved, not yet used),
+        with that model's embedder.
 
         Vectors go through the embedding cache, so a model that encoded the base before
         (or a tune run that evaluated it) encodes nothing again.
         """
-        listener = listener or IngestListener()
         embedder = CachedEmbedder(self._model(folder), self.store)
+        dense = self._filled_dense(self.backend, embedder, listener or IngestListener())
+        return embedder, dense
+
+    def _filled_dense(self, backend: IndexBackend, embedder: Embedder, listener: IngestListener,
+                      batch: int = 4096) -> DenseIndex:
+        """A new dense index on `backend` holding every stored chunk, saved."""
         ids = self.store.chunk_ids()
-        texts = self.store.chunk_texts(ids.tolist())
-        listener.files_found(len(texts))
-        dense = FaissRetriever(embedder, layout=self._layout())
-        if len(ids):
-            dense.add_vectors(ids, embedder.encode_documents(texts, listener.encoded))
-        dense.save(self.dir)
+        listener.files_found(len(ids))
+        dense = backend.empty_dense(embedder.model_id)
+        for begin in range(0, len(ids), batch):
+            part = ids[begin : begin + batch]
+            texts = self.store.chunk_texts(part.tolist())
+            dense.add(part, embedder.encode_documents(texts, listener.encoded), self.store.chunk_fields(part.tolist()))
+        dense.save()
         return dense
 
-    def use_model(self, name: str, listener: IngestListener | None = None) -> FaissRetriever:
+    def use_model(self, name: str, listener: IngestListener | None = None) -> DenseIndex:
         """Re-index the base with the tuned model `name` (or `original`) and search with it from now on."""
         if self.settings.embedding_model:
             raise ValueError(
                 "POLICYKB_EMBEDDING_MODEL is set and overrides the base's model; unset it to choose one with reindex"
             )
         folder = self.settings.model_path() if name == ORIGINAL else named_model(self.dir, name).folder
-        dense = self.build_dense(folder, listener)
-        with self._lock.write():
-            set_active_model(self.dir, None if name == ORIGINAL else name)
-            self.embedder, self.dense = dense.embedder, dense
+        with self._writing():
+            embedder, dense = self.build_dense(folder, listener)
+            with self._lock.write():
+                set_active_model(self.dir, None if name == ORIGINAL else name)
+                self.embedder, self.dense = embedder, dense
         return dense
+
+    def move_to_backend(self, name: str, listener: IngestListener | None = None) -> IndexParams:
+        """Rebuild both indexes on the backend `name` (local or milvus) from the store, without
+        encoding anything (vectors come from the embedding cache), and use it from now on.
+
+        The old backend's indexes stay where they are until the base is moved back, so a move
+        can be undone; index.json names the backend the base is on.
+        """
+        listener = listener or IngestListener()
+        params = replace(self.index_params, backend=name)
+        with self._writing():
+            backend = open_backend(self.settings, params)
+            try:
+                dense = self._filled_dense(backend, self.embedder, listener)
+                lexical = backend.empty_lexical(self.tokenizer)
+                ids = self.store.chunk_ids()
+                for begin in range(0, len(ids), 4096):
+                    part = ids[begin : begin + 4096].tolist()
+                    lexical.add(ids[begin : begin + 4096], self.store.lexical_texts(part), self.store.chunk_fields(part))
+                lexical.save()
+            except BaseException:
+                backend.close()
+                raise
+            with self._lock.write():
+                old = self.backend
+                self.backend, self.dense, self.lexical, self.index_params = backend, dense, lexical, params
+                write_index_params(self.dir, params)
+                self._params_saved = True
+            if old is not backend:
+                old.close()
+        return params
 
     def remove(self, ref: str) -> DocumentRecord:
         """Delete a document (id, id prefix or source path) from the store and both indexes."""
@@ -516,8 +626,8 @@ class KnowledgeBase:
         record = next(r for r in self.store.documents() if r.id == doc_id)
         with self._lock.write():
             removed = self.store.delete_document(doc_id)
-            self.dense.remove(removed)
-            self.lexical.remove(removed)
+            for index in (self.dense, self.lexical):
+                index.remove(removed)
         self._refresh_vocabulary()
         self.save()
         return record
@@ -536,8 +646,9 @@ class KnowledgeBase:
     def stats(self) -> dict[str, int | str]:
         counts: dict[str, int | str] = dict(self.store.counts())
         counts["dense_vectors"] = len(self.dense)
-        counts["dense_index"] = self.dense.kind()
+        counts["dense_index"] = self.dense.describe()
         counts["bm25_passages"] = len(self.lexical)
+        counts["backend"] = self.backend.name
         counts["model"] = self.embedder.model_id
         return counts
 
@@ -566,7 +677,7 @@ class KnowledgeBase:
             mode = SearchMode(mode)
         except ValueError:
             raise ValueError(f"unknown search mode {mode!r}; use one of {[m.value for m in SearchMode]}") from None
-        allowed = self.store.allowed_ids(filters) if filters and not filters.is_empty() else None
+        allowed = self.store.allowed(filters) if filters and not filters.is_empty() else None
         if mode is SearchMode.bm25:
             vector = None
         elif vector is None:
@@ -738,7 +849,7 @@ class KnowledgeBase:
         return document_rerank(top, titles, params.rerank_weight)
 
     def _rank(
-        self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode, allowed: np.ndarray | None,
+        self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode, allowed: Allowed | None,
         params: SearchParams,
     ) -> ScoredIds:
         expand = params.expand_terms > 0
@@ -746,9 +857,9 @@ class KnowledgeBase:
             ranked = self.lexical.search(query, k, allowed)
             return self._expanded_bm25(query, ranked.ids, k, allowed, params) if expand else ranked
         if mode is SearchMode.dense:
-            return self.dense.search_vector(vector, k, allowed)
+            return self.dense.search(vector, k, allowed)
         depth = max(k, params.fusion_depth)
-        dense = self.dense.search_vector(vector, depth, allowed)
+        dense = self.dense.search(vector, depth, allowed)
         fused = self._fuse(self.lexical.search(query, depth, allowed), dense, params)
         if expand:  # second BM25 pass with terms from the best fused passages, fused again
             fused = self._fuse(self._expanded_bm25(query, fused.ids, depth, allowed, params), dense, params)
@@ -765,13 +876,12 @@ class KnowledgeBase:
         return reciprocal_rank_fusion([lexical, dense], weights, params.rrf_k)
 
     def _expanded_bm25(
-        self, query: str, first: np.ndarray, k: int, allowed: np.ndarray | None, params: SearchParams
+        self, query: str, first: np.ndarray, k: int, allowed: Allowed | None, params: SearchParams
     ) -> ScoredIds:
         """BM25 for the query plus expansion terms drawn from the first pass's best passages."""
-        tokens = self.lexical.query_tokens(query)
         feedback = first[: params.expand_docs].tolist()
-        terms = self.lexical.expansion_terms(feedback, tokens, params.expand_terms)
-        return self.lexical.search_tokens(tokens + terms, k, allowed)
+        terms = self.lexical.expansion_terms(feedback, query, params.expand_terms)
+        return self.lexical.search(query, k, allowed, terms)
 
     def _hits(self, ranked: ScoredIds, mode: SearchMode, k: int) -> list[Hit]:
         ids = ranked.ids[:k].tolist()

@@ -26,7 +26,7 @@ import bm25s
 import jieba
 import numpy as np
 
-from index.types import ScoredIds
+from index.types import Allowed, ChunkFields, ScoredIds
 from ingest.chunking import chinese_number
 from ingest.official import find_doc_numbers, split_doc_number
 
@@ -166,8 +166,10 @@ class BM25Retriever:
     ids into vocab.json), params.json, and bm25s' own files under bm25/.
     """
 
-    def __init__(self, tokenizer: ChineseTokenizer, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, tokenizer: ChineseTokenizer, k1: float = 1.2, b: float = 0.75,
+                 folder: Path | None = None) -> None:
         self.tokenizer = tokenizer
+        self.folder = folder  # where `save` writes
         self.k1, self.b = k1, b
         self._vocab: dict[str, int] = {}
         self._docs: dict[int, np.ndarray] = {}  # chunk id -> token ids
@@ -178,7 +180,8 @@ class BM25Retriever:
 
     # -- changes ---------------------------------------------------------------------
 
-    def add(self, ids: np.ndarray, texts: Sequence[str]) -> None:
+    def add(self, ids: np.ndarray, texts: Sequence[str], fields: Sequence[ChunkFields] = ()) -> None:
+        """Index (or re-index) chunks by their lexical texts; no other field is kept."""
         if len(ids) != len(texts):
             raise ValueError("ids and texts differ in length")
         for chunk_id, text in zip(ids.tolist(), texts):
@@ -222,11 +225,18 @@ class BM25Retriever:
     def query_tokens(self, query: str) -> list[str]:
         return self.tokenizer.tokenize(query)
 
-    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> ScoredIds:
-        """Top-k chunk ids by BM25 score; only ids in `allowed` when given. Zero scores are dropped."""
-        return self.search_tokens(self.query_tokens(query), k, allowed)
+    def search(
+        self, query: str, k: int, allowed: Allowed | None = None, extra_terms: Sequence[str] = ()
+    ) -> ScoredIds:
+        """Top-k chunk ids by BM25 score for the query's tokens plus `extra_terms`; only ids in
+        `allowed` when given. Zero scores are dropped."""
+        return self.search_tokens([*self.query_tokens(query), *extra_terms], k,
+                                  None if allowed is None else allowed.ids)
 
-    def expansion_terms(self, chunk_ids: Sequence[int], exclude: Sequence[str], count: int) -> list[str]:
+    def describe(self) -> str:
+        return "bm25"
+
+    def expansion_terms(self, chunk_ids: Sequence[int], query: str, count: int) -> list[str]:
         """The `count` terms that best characterise some chunks: summed tf x idf over them.
 
         Pseudo-relevance feedback (Rocchio 1971; Lavrenko and Croft, "Relevance-based language
@@ -236,6 +246,7 @@ class BM25Retriever:
         """
         if count < 1 or not len(chunk_ids):
             return []
+        exclude = self.query_tokens(query)
         df = self._document_frequencies()
         weights: dict[int, float] = {}
         n = len(self._docs)
@@ -295,8 +306,12 @@ class BM25Retriever:
 
     # -- persistence -----------------------------------------------------------------
 
-    def save(self, folder: Path) -> None:
-        """Write the whole index to `folder`, replacing it only once the new copy is complete."""
+    def save(self, folder: Path | None = None) -> None:
+        """Write the whole index to `folder` (by default its own), replacing it only once the new
+        copy is complete."""
+        folder = folder or self.folder
+        if folder is None:
+            raise ValueError("the BM25 index has no folder to be saved in")
         model = self._ensure_model()
         staging = folder.with_name(folder.name + ".new")
         shutil.rmtree(staging, ignore_errors=True)
@@ -325,7 +340,7 @@ class BM25Retriever:
         wanted = {"format": FORMAT_VERSION, "k1": k1, "b": b, "tokenizer": tokenizer.version}
         if params != wanted:
             raise ValueError(f"BM25 index in {folder} was built with {params}, settings ask for {wanted}")
-        retriever = cls(tokenizer, k1, b)
+        retriever = cls(tokenizer, k1, b, folder)
         retriever._vocab = json.loads((folder / "vocab.json").read_text("utf-8"))
         ids = np.load(folder / "ids.npy")
         offsets = np.load(folder / "offsets.npy")
@@ -335,6 +350,11 @@ class BM25Retriever:
             retriever._model = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
             retriever._model_ids = ids
         return retriever
+
+
+    def drop(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _swap_folder(staging: Path, folder: Path) -> None:

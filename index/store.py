@@ -11,13 +11,23 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from index.embed import text_hash
-from index.types import CatalogueRecord, Citation, DocumentRecord, Filters, GlossaryRecord, StoredDocument
+from index.types import (
+    Allowed,
+    CatalogueRecord,
+    ChunkFields,
+    Citation,
+    DocumentRecord,
+    Filters,
+    GlossaryRecord,
+    StoredDocument,
+)
 from ingest.chunking import article_number
 from ingest.official import read_official
 from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, OfficialMeta, Page
@@ -525,6 +535,11 @@ class Store:
         found = self.chunks(ids)
         return [found[i] for i in ids if i in found]
 
+    def chunk_fields(self, ids: Sequence[int]) -> list[ChunkFields]:
+        """What an engine keeps beside each chunk for filters, in the order of `ids`."""
+        found = self.chunks(ids)
+        return [ChunkFields(found[i][0].doc_id, SECTION_SEPARATOR.join(found[i][0].section_path)) for i in ids]
+
     def chunk_titles(self, ids: Sequence[int]) -> list[str]:
         """The title of each chunk's document, in the order of `ids` ("" for unknown ids)."""
         titles: dict[int, str] = {}
@@ -540,6 +555,25 @@ class Store:
         return [titles.get(int(i), "") for i in ids]
 
     MAX_ID_PREFIXES = 200
+
+    def allowed(self, filters: Filters) -> Allowed:
+        """What passes `filters`, as chunk ids and as documents plus a section prefix (`Allowed`)."""
+        ids = self.allowed_ids(filters)
+        section = SECTION_SEPARATOR.join(p.strip() for p in filters.section_prefix.split(">")) \
+            if filters.section_prefix else ""
+        doc_ids = None
+        if not replace(filters, section_prefix="").is_empty():
+            doc_ids = tuple(sorted(self._documents_of(ids.tolist())))
+        return Allowed(ids, doc_ids, section)
+
+    def _documents_of(self, chunk_ids: list[int]) -> set[str]:
+        found: set[str] = set()
+        with self._lock:
+            for begin in range(0, len(chunk_ids), 5000):
+                batch = json.dumps(chunk_ids[begin : begin + 5000])
+                found |= {r[0] for r in self._db.execute(
+                    "SELECT DISTINCT doc_id FROM chunks WHERE id IN (SELECT value FROM json_each(?))", (batch,))}
+        return found
 
     def allowed_ids(self, filters: Filters) -> np.ndarray:
         """Chunk ids that pass `filters`."""

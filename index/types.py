@@ -6,12 +6,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from ingest.types import SECTION_SEPARATOR, CatalogueItem, Chunk, Document, GlossaryEntry, OfficialMeta
+from ingest.types import (  # noqa: F401 -- StoredDocument is re-exported: the store takes it
+    SECTION_SEPARATOR,
+    CatalogueItem,
+    Chunk,
+    Document,
+    GlossaryEntry,
+    OfficialMeta,
+    StoredDocument,
+)
 
 
 class SearchMode(str, Enum):
@@ -314,6 +321,9 @@ class IndexBackend(Protocol):
     """
 
     name: str
+    # True when the indexes live in this process (files it loads and saves): a process reading
+    # another's writes brings its own copy up to date; False for an engine every process shares.
+    in_process: bool
 
     def load_dense(self, model_id: str) -> DenseIndex: ...
 
@@ -333,17 +343,6 @@ class Tokenizer(Protocol):
     def version(self) -> str: ...
 
     def tokenize(self, text: str) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A document ready for the store: its chunks, the hash and size of its source, its glossary."""
-
-    doc: Document
-    chunks: tuple[Chunk, ...]
-    file_hash: str
-    size: int
-    glossary: tuple[GlossaryEntry, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -206,3 +206,14 @@ class GlossaryEntry:
     items: tuple[str, ...]
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document ready for the store (`ingest.pipeline`): its chunks, the hash and size of its source, its glossary."""
+
+    doc: Document
+    chunks: tuple[Chunk, ...]
+    file_hash: str
+    size: int
+    glossary: tuple[GlossaryEntry, ...] = ()

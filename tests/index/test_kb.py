@@ -348,3 +348,30 @@ def test_nothing_is_close_to_an_off_topic_query(corpus_kb):
     assert page.hits and not page.close
     assert max(page.closeness) < corpus_kb.settings.search_min_closeness
     assert corpus_kb.search_page("村务清爽", k=10).close
+
+
+def test_what_shaped_the_indexes_is_saved_beside_them_and_checked_on_open(make_kb, sample_dir):
+    import json
+
+    from index.kb import KnowledgeBase
+    from index.types import IndexParams
+
+    kb = make_kb()
+    kb.ingest([sample_dir / SEED.name])
+    saved = json.loads((kb.dir / "index.json").read_text("utf-8"))
+    assert IndexParams.from_json(saved) == kb.settings.index_params() and saved["backend"] == "local"
+    settings, embedder = kb.settings, kb.embedder.inner
+    kb.close()
+
+    # BM25's parameters changed: that index is rebuilt from the store and the new ones saved.
+    with KnowledgeBase(settings.model_copy(update={"bm25_k1": 1.5}), embedder=embedder) as other:
+        assert other.embedder.encoded == 0 and len(other.lexical) == other.stats()["chunks"]
+        assert json.loads((kb.dir / "index.json").read_text("utf-8"))["bm25_k1"] == 1.5
+        assert not other.load_problems
+    # Another cut of the documents: said, not silently mixed.
+    with KnowledgeBase(settings.model_copy(update={"bm25_k1": 1.5, "chunk_max_chars": 500}),
+                       embedder=embedder) as other:
+        assert any(p.startswith("chunking:") and "chunk_max_chars" in p for p in other.load_problems)
+    # Another backend than the one the base is on: refused with the command that moves it.
+    with pytest.raises(ValueError, match="reindex --backend milvus"):
+        KnowledgeBase(settings.model_copy(update={"index_backend": "milvus"}), embedder=embedder)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from index.lexical import BM25Retriever, ChineseTokenizer, recover_folder
+from index.types import Allowed
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_bm25_ranks_add_remove_and_filter(tokenizer):
     )
     found = retriever.search("三公开是什么", k=5)
     assert found.ids.tolist() == [10]
-    assert retriever.search("六个不得", k=5, allowed=np.array([10, 11])).ids.tolist() == []
+    assert retriever.search("六个不得", k=5, allowed=Allowed(np.array([10, 11]))).ids.tolist() == []
     retriever.remove(np.array([10]))
     assert retriever.search("三公开", k=5).ids.tolist() == []
     assert sorted(retriever.ids().tolist()) == [11, 12]
@@ -107,14 +108,14 @@ def test_expansion_terms_come_from_the_feedback_passages(tokenizer):
         ],
     )
     query = retriever.query_tokens("老板不给工资怎么办")
-    terms = retriever.expansion_terms([1, 2], exclude=query, count=10)
+    terms = retriever.expansion_terms([1, 2], "老板不给工资怎么办", count=10)
     assert "拖欠" in terms and {"劳动报酬", "报酬"} & set(terms)
     assert not set(terms) & set(query) and all(len(t) > 1 for t in terms)
     assert not {"公务用车", "食堂"} & set(terms)  # nothing from passages outside the feedback
     # the expanded query now reaches the articles the colloquial one could not
     assert retriever.search("老板不给工资怎么办", k=5).ids.tolist() == []
-    assert set(retriever.search_tokens(query + terms, k=5).ids.tolist()) == {1, 2}
-    assert retriever.expansion_terms([], exclude=query, count=4) == []
+    assert set(retriever.search("老板不给工资怎么办", k=5, extra_terms=terms).ids.tolist()) == {1, 2}
+    assert retriever.expansion_terms([], "老板不给工资怎么办", count=4) == []
 
 
 @pytest.mark.parametrize(
